@@ -1,0 +1,173 @@
+"""The `lmspack` command line: new, check, build, preview (and the tool's commands)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .course import CourseError, load_course
+
+SCAFFOLD = Path(__file__).resolve().parent / "scaffold"
+
+course_option = click.option(
+    "--course",
+    "-c",
+    "course_dir",
+    default="course_src",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="The course source folder.",
+)
+
+
+def _load_or_exit(course_dir: Path):
+    try:
+        return load_course(course_dir)
+    except CourseError as exc:
+        _report(exc, course_dir)
+        sys.exit(1)
+
+
+def _report(exc: CourseError, course_dir: Path) -> None:
+    n = len(exc.problems)
+    click.secho(f"{course_dir}: {n} problem{'s' if n != 1 else ''} found", fg="red", err=True)
+    for problem in exc.problems:
+        file = problem.file if Path(problem.file).is_absolute() else str(course_dir / problem.file)
+        where = f"{file}:{problem.line}" if problem.line else file
+        field = f" {problem.field}:" if problem.field else ""
+        click.echo(f"  {where}:{field} {problem.message}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="lmspack")
+def main() -> None:
+    """Turn one plain-text course into SCORM packages and an LTI 1.3 tool."""
+
+
+@main.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+def new(directory: Path) -> None:
+    """Create a new course project in DIRECTORY (a small, valid example course)."""
+    target = directory / "course_src"
+    if target.exists() and any(target.iterdir()):
+        raise click.ClickException(f"{target} already exists and is not empty")
+    shutil.copytree(
+        SCAFFOLD / "course_src",
+        target,
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+    )
+    click.echo(f"Created {target}")
+    click.echo(f"Next: cd {directory} && lmspack check && lmspack build && lmspack preview")
+
+
+@main.command()
+@course_option
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def check(course_dir: Path, as_json: bool) -> None:
+    """Check the course source and print a summary."""
+    from .summary import summarise
+
+    course = _load_or_exit(course_dir)
+    summary = summarise(course)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+        return
+    click.secho(f"✓ {course.title} ({course.id} {course.version})", fg="green")
+    click.echo(
+        f"  {summary['pages']} pages + quiz + evaluation, about {summary['minutes']} minutes, "
+        f"{summary['words']:,} words"
+    )
+    click.echo(
+        f"  {summary['questions']} questions, pass mark {course.pass_mark}%; "
+        + ", ".join(f"{k} {v}" for k, v in summary["question_types"].items())
+    )
+    for outcome in course.outcomes:
+        n = summary["questions_per_outcome"][outcome.id]
+        click.echo(f"    {outcome.id}: {n} questions  {outcome.text[:70]}")
+    click.echo(
+        f"  {summary['reflections']} reflection prompts, "
+        f"{summary['evaluation_questions']} evaluation questions, "
+        f"{summary['media_files']} media files"
+    )
+    click.echo(
+        f"  CPD: {course.cpd.prework_minutes} min pre-work + "
+        f"{course.cpd.live_session_minutes} min live session"
+    )
+
+
+@main.command()
+@course_option
+@click.option(
+    "--out",
+    "out_dir",
+    default="dist",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Where the zips go.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["scorm12", "scorm2004", "all"]),
+    default="all",
+    show_default=True,
+)
+def build(course_dir: Path, out_dir: Path, fmt: str) -> None:
+    """Check the source and build SCORM packages into dist/."""
+    from .build import ALL_FORMATS
+    from .build import build as run_build
+
+    formats = ALL_FORMATS if fmt == "all" else (fmt,)
+    start = time.perf_counter()
+    click.echo(f"Building {course_dir} -> {out_dir}/")
+    try:
+        built = run_build(
+            course_dir,
+            out_dir,
+            formats,
+            progress=lambda f: click.echo(f"  ✓ {f} packaged", err=False),
+        )
+    except CourseError as exc:
+        _report(exc, course_dir)
+        click.secho(f"Build failed: {out_dir}/ was left as it was.", fg="red", err=True)
+        sys.exit(1)
+    total = time.perf_counter() - start
+    width = max(len(str(b.path)) for b in built)
+    click.echo(f"\n  {'package':<{width}}  {'files':>5}  {'size':>9}  {'time':>7}")
+    for b in built:
+        click.echo(
+            f"  {str(b.path):<{width}}  {b.files:>5}  {b.size / 1024:>7.1f}KB  "
+            f"{b.seconds * 1000:>5.0f}ms"
+        )
+    click.secho(f"Built {len(built)} package(s) in {total * 1000:.0f} ms", fg="green")
+
+
+@main.command()
+@course_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def preview(course_dir: Path, host: str, port: int) -> None:
+    """Serve the course locally with the `local` adapter and an LMS data panel."""
+    from .preview import serve
+
+    _load_or_exit(course_dir)
+    serve(course_dir, host, port)
+
+
+def _register_tool_commands() -> None:
+    """The LTI tool's commands live with the tool; they are optional at import time."""
+    try:
+        from .tool.cli import register
+    except ImportError:
+        return
+    register(main)
+
+
+_register_tool_commands()

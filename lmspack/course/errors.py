@@ -1,0 +1,40 @@
+"""Author-facing errors: every problem names the file, the line and the field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    file: str
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        field = f" {self.field}:" if self.field else ""
+        return f"{where}:{field} {self.message}"
+
+
+class CourseError(Exception):
+    """Raised with every problem found, so an author fixes them in one pass."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(set(problems))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class Problems:
+    """Collects problems while loading; `raise_if_any` ends the load."""
+
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+
+    def add(self, file: str, line: int, field: str, message: str) -> None:
+        self.items.append(Problem(file, line, field, message))
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise CourseError(self.items)

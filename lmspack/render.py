@@ -1,0 +1,152 @@
+"""Course -> Site: the rendered player, as an in-memory map of path -> bytes.
+
+Every output (each SCORM package, the preview, the LTI tool) is made from a Site, so
+they show the learner the same thing. Only the tracking adapter differs, and in `lti`
+mode the answer key and feedback are left out: the tool's server keeps them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from .course.model import Course
+
+ADAPTERS = ("scorm12", "scorm2004", "local", "lti")
+STATIC_DIR = "static"
+
+
+@dataclass(frozen=True)
+class Site(Mapping[str, bytes]):
+    """path -> bytes, in a fixed order so packages come out byte-identical."""
+
+    files: tuple[tuple[str, bytes], ...]
+
+    def __getitem__(self, path: str) -> bytes:
+        for p, data in self.files:
+            if p == path:
+                return data
+        raise KeyError(path)
+
+    def __iter__(self) -> Iterator[str]:
+        return (p for p, _ in self.files)
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+
+def default_theme() -> Path:
+    """The default theme: the checkout's templates/ folder, or its copy in an installed wheel."""
+    here = Path(__file__).resolve().parent
+    checkout = here.parent / "templates"
+    if (checkout / "index.html.j2").is_file():
+        return checkout
+    return here / "theme"
+
+
+def theme_for(course_dir: Path | None) -> Path:
+    """A course project may override the theme with its own templates/ folder."""
+    if course_dir is not None:
+        for candidate in (course_dir / "templates", course_dir.parent / "templates"):
+            if (candidate / "index.html.j2").is_file():
+                return candidate
+    return default_theme()
+
+
+def environment(theme: Path) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(theme)),
+        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    return env
+
+
+def player_data(course: Course, adapter: str, *, api_base: str = "") -> dict[str, Any]:
+    """What the player's JavaScript needs. In `lti` mode: no answer key, no feedback."""
+    with_key = adapter != "lti"
+    questions = []
+    for q in course.quiz.questions:
+        item: dict[str, Any] = {
+            "id": q.id,
+            "outcome": q.outcome,
+            "type": q.type,
+            "options": [o.id for o in q.options],
+        }
+        if with_key:
+            item["correct"] = list(q.correct_ids)
+            item["feedback"] = {
+                "correct": q.feedback_correct,
+                "incorrect": q.feedback_incorrect,
+                "options": {o.id: o.feedback for o in q.options if o.feedback},
+            }
+        questions.append(item)
+    return {
+        "adapter": adapter,
+        "apiBase": api_base,
+        "course": {
+            "id": course.id,
+            "title": course.title,
+            "version": course.version,
+            "language": course.language,
+            "provider": course.provider,
+            "facilitators": list(course.facilitators),
+            "passMark": course.pass_mark,
+            "cpd": {
+                "preworkMinutes": course.cpd.prework_minutes,
+                "liveSessionMinutes": course.cpd.live_session_minutes,
+                "liveSessionMode": course.cpd.live_session_mode,
+            },
+            "certificateRules": list(course.certificate_rules),
+        },
+        "outcomes": [{"id": o.id, "text": o.text} for o in course.outcomes],
+        "nav": [
+            {"kind": n.kind, "id": n.id, "title": n.title, "minutes": n.minutes} for n in course.nav
+        ],
+        "questions": questions,
+        "retake": course.quiz.retake,
+        "reflections": [
+            {"id": r.id, "page": r.page, "heading": r.heading} for r in course.reflections
+        ],
+        "evaluation": [
+            {"id": e.id, "type": e.type, "required": e.required}
+            for e in course.evaluation.questions
+        ],
+    }
+
+
+def script_json(data: Any) -> str:
+    """JSON safe to place inside <script type="application/json">."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def render_site(
+    course: Course, adapter: str, *, theme: Path | None = None, api_base: str = ""
+) -> Site:
+    if adapter not in ADAPTERS:
+        raise ValueError(f"unknown adapter {adapter!r}")
+    theme = theme or default_theme()
+    env = environment(theme)
+    data = player_data(course, adapter, api_base=api_base)
+    html = env.get_template("index.html.j2").render(
+        course=course,
+        adapter=adapter,
+        with_answer_key=adapter != "lti",
+        player_json=script_json(data),
+    )
+    files: dict[str, bytes] = {"index.html": html.encode("utf-8")}
+    static = theme / STATIC_DIR
+    for path in sorted(static.rglob("*")):
+        if path.is_file() and not path.name.startswith("."):
+            files[f"{STATIC_DIR}/{path.relative_to(static).as_posix()}"] = path.read_bytes()
+    files.update(course.media)
+    return Site(tuple(sorted(files.items())))

@@ -1,0 +1,1 @@
+"""The example course that `lmspack new` copies (also the tests' small fixture course)."""
