@@ -28,11 +28,7 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket, "create_connection", refuse)
 
 
-def courses() -> list[Path]:
-    return [SCAFFOLD] + ([COURSE] if (COURSE / "quiz.yaml").exists() else [])
-
-
-@pytest.fixture(scope="module", params=courses(), ids=lambda p: p.parent.name)
+@pytest.fixture(scope="module", params=[SCAFFOLD, COURSE], ids=lambda p: p.parent.name)
 def packages(request: pytest.FixtureRequest) -> dict[str, bytes]:
     course = load_course(request.param)
     return {
