@@ -201,3 +201,10 @@ def test_question_with_multiple_correct_in_single_type(course_copy: Path) -> Non
     )
     found = problems(course_copy)
     assert any("2 options are correct; a single question has one" in p for p in found), found
+
+
+def test_yes_and_no_stay_text(course_copy: Path) -> None:
+    """YAML 1.1 reads `No` as false; authors writing feedback mean the word."""
+    edit(course_copy / "quiz.yaml", 'feedback: "Yes, that is the topic."', "feedback: Yes")
+    course = load_course(course_copy)
+    assert course.quiz.questions[0].options[0].feedback == "Yes"
