@@ -1,0 +1,69 @@
+"""`lmspack preview` serves the rendered site with the local adapter and follows edits."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+@pytest.fixture
+def preview(course_copy: Path):
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "lmspack", "preview", "-c", str(course_copy),
+                             "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    else:
+        proc.kill()
+        pytest.fail(f"preview did not start: {proc.stderr.read().decode()}")
+    yield base, course_copy
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_preview_serves_site_and_follows_edits(preview) -> None:
+    base, course = preview
+    status, html = get(base)
+    assert status == 200
+    assert "My first lmspack course" in html
+    assert '"adapter":"local"' in html
+    assert get(base + "static/player.js")[0] == 200
+    assert get(base + "media/diagram.svg")[0] == 200
+    assert get(base + "no/such/file")[0] == 404
+
+    page = course / "pages" / "02-the-topic.md"
+    time.sleep(0.05)
+    page.write_text(page.read_text().replace("## A section", "## An edited section"))
+    assert "An edited section" in get(base)[1]
+
+    page.write_text(page.read_text().replace("minutes: 3", "minutes: many"))
+    status, body = get(base)
+    assert status == 500
+    assert "pages/02-the-topic.md:3: minutes: should be a whole number" in body
