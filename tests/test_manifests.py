@@ -28,7 +28,7 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket, "create_connection", refuse)
 
 
-@pytest.fixture(scope="module", params=[SCAFFOLD, COURSE], ids=lambda p: p.parent.name)
+@pytest.fixture(scope="module", params=[SCAFFOLD, COURSE], ids=["example", "workshop"])
 def packages(request: pytest.FixtureRequest) -> dict[str, bytes]:
     course = load_course(request.param)
     return {
