@@ -208,3 +208,10 @@ def test_yes_and_no_stay_text(course_copy: Path) -> None:
     edit(course_copy / "quiz.yaml", 'feedback: "Yes, that is the topic."', "feedback: Yes")
     course = load_course(course_copy)
     assert course.quiz.questions[0].options[0].feedback == "Yes"
+
+
+@pytest.mark.parametrize("reserved", ["quiz", "results", "certificate"])
+def test_reserved_page_ids(course_copy: Path, reserved: str) -> None:
+    (course_copy / "pages" / "02-the-topic.md").rename(course_copy / "pages" / f"03-{reserved}.md")
+    found = problems(course_copy)
+    assert any(p.startswith(f"pages/03-{reserved}.md:") and "is reserved" in p for p in found), found

@@ -34,6 +34,8 @@ PAGE_FILE_RE = re.compile(r"^(?:\d+[-_])?(?P<id>[a-z0-9][a-z0-9-]*)\.md$")
 FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?\n?", re.S | re.M)
 MIN_QUESTIONS_PER_OUTCOME = 2
 RESERVED_NAV = ("quiz", "evaluation")
+# The player uses these ids for its own steps (#page-results, #page-certificate).
+RESERVED_PAGE_IDS = (*RESERVED_NAV, "results", "certificate")
 
 
 def load_course(course_dir: str | Path) -> Course:
@@ -217,8 +219,9 @@ class _Loader:
                 )
                 continue
             pid = m.group("id")
-            if pid in RESERVED_NAV:
-                self.problems.add(rel, 0, "", f"page id {pid!r} is reserved for the {pid}")
+            if pid in RESERVED_PAGE_IDS:
+                self.problems.add(rel, 0, "", f"page id {pid!r} is reserved for the player's "
+                                  f"own {pid} page: rename the file")
                 continue
             if pid in seen:
                 self.problems.add(rel, 0, "", f"duplicate page id {pid!r} (also {seen[pid]})")

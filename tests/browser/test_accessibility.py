@@ -1,0 +1,236 @@
+"""WCAG 2.2 AA checks with the package running in a frame, as an LMS shows it.
+
+axe-core is injected into every frame and reports zero violations on every page and in
+every quiz state; the whole course is completed with the keyboard alone; nothing scrolls
+sideways at 320 CSS px; with JavaScript off every page is still there to read.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import AXE, Learner
+
+pytestmark = pytest.mark.browser
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+AXE_SOURCE = AXE.read_text(encoding="utf-8") if AXE.is_file() else ""
+
+
+def axe_violations(page) -> list[str]:
+    """Run axe from the top page; axe in each frame reports its part (iframes: true)."""
+    for frame in page.frames:
+        if frame.url.startswith("http") and not frame.evaluate("typeof window.axe === 'object'"):
+            frame.evaluate(AXE_SOURCE)
+    result = page.evaluate(
+        """tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, iframes: true,
+                                      resultTypes: ['violations']})""",
+        AXE_TAGS,
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} -> "
+        + "; ".join(" ".join(map(str, n["target"])) for n in v["nodes"][:4])
+        for v in result["violations"]
+    ]
+
+
+class Audit:
+    def __init__(self, page):
+        self.page = page
+        self.found: dict[str, list[str]] = {}
+        self.states: list[str] = []
+
+    def __call__(self, state: str) -> None:
+        self.states.append(state)
+        violations = axe_violations(self.page)
+        if violations:
+            self.found[state] = violations
+
+    def assert_clean(self) -> None:
+        assert not self.found, "axe violations:\n" + "\n".join(
+            f"[{state}] {v}" for state, vs in self.found.items() for v in vs)
+
+
+def test_axe_every_page_and_quiz_state(lms_factory, course):
+    lms = lms_factory("scorm2004").start()
+    learner = Learner(lms, course)
+    f = learner.f
+    audit = Audit(lms.page)
+    audit("first page")
+    f.locator("#lp-menu > summary").click()
+    audit("page menu open")
+    f.locator("#lp-menu > summary").click()
+    qs = course.quiz.questions
+    for item in course.nav:
+        if learner.current() != f"page-{item.id}":
+            learner.next()
+        if item.kind == "page" and item.id != course.nav[0].id:
+            audit(f"page {item.id}")
+        elif item.kind == "quiz":
+            audit("quiz unanswered")
+            f.locator(f"#question-{qs[0].id} button.check").click()
+            f.locator(f"#qe-{qs[0].id}").wait_for(state="visible")
+            audit("quiz: checked with nothing chosen")
+            learner.answer(qs[0], correct=False)
+            audit("quiz: answered wrong, feedback shown")
+            learner.answer(qs[1], correct=True)
+            audit("quiz: answered right, feedback shown")
+            for q in qs[2:]:
+                learner.answer(q, correct=q.outcome not in ("LO2", "LO3"))
+            assert "not passed" in f.locator("#lp-quiz-result").inner_text()
+            audit("quiz failed")
+            f.locator("#lp-retake").click()
+            audit("quiz retake, unanswered")
+            for q in qs:
+                learner.answer(q)
+            assert "You passed." in f.locator("#lp-quiz-result").inner_text()
+            audit("quiz passed")
+        elif item.kind == "evaluation":
+            audit("evaluation")
+            f.locator("#lp-evaluation button[type=submit]").click()
+            audit("evaluation with errors")
+            learner.evaluate_course()
+            audit("evaluation sent")
+    learner.next()
+    audit("results")
+    f.locator("#lp-cert-actions a").click()
+    f.locator("#page-certificate").wait_for(state="visible")
+    audit("certificate")
+    audit.assert_clean()
+    assert len(audit.states) >= len(course.nav) + 10
+
+
+def test_axe_preview_panel_and_missing_lms_notice(lms_factory, page, server, course):
+    lms = lms_factory("local").start()
+    learner = Learner(lms, course)
+    learner.go("quiz")
+    learner.answer(course.quiz.questions[0])
+    learner.f.locator("#lp-lms > summary").click()
+    audit = Audit(page)
+    audit("preview with LMS data panel open")
+    page.goto(f"{server}/pkg/scorm12/index.html")  # no LMS anywhere: a notice
+    page.locator("#lp-notice").wait_for(state="visible")
+    audit("no LMS found notice")
+    audit.assert_clean()
+
+
+def test_reflows_at_320_css_pixels(lms_factory, course):
+    lms = lms_factory("scorm12")
+    lms.page.set_viewport_size({"width": 320, "height": 640})
+    lms.start()
+    learner = Learner(lms, course)
+    wide = []
+
+    def check(state: str) -> None:
+        width = lms.sco.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+        if width[0] > width[1]:
+            wide.append(f"{state}: {width[0]}px content in {width[1]}px")
+
+    check("first page")
+    for item in course.nav[1:]:
+        learner.next()
+        if item.kind == "quiz":
+            for i, q in enumerate(course.quiz.questions):
+                learner.answer(q, correct=i != 0)
+        check(item.id)
+    learner.evaluate_course()
+    learner.next()
+    check("results")
+    learner.f.locator("#lp-cert-actions a").click()
+    check("certificate")
+    assert not wide, wide
+
+
+def test_whole_course_with_the_keyboard_alone(lms_factory, course):
+    """Tab, Shift+Tab, Space, Enter and arrow keys only; focus goes to each new page's h1."""
+    lms = lms_factory("scorm12").start()
+    sco = lms.sco
+    kb = lms.page.keyboard
+    active = "document.activeElement ? document.activeElement.id : ''"
+
+    def tab_to(element_id: str, back: bool = False, limit: int = 150) -> None:
+        for _ in range(limit):
+            if sco.evaluate(active) == element_id:
+                return
+            kb.press("Shift+Tab" if back else "Tab")
+        raise AssertionError(f"could not reach #{element_id} with the keyboard")
+
+    def next_page(expected: str) -> None:
+        tab_to("lp-next")
+        kb.press("Enter")
+        assert sco.evaluate(active) == f"h-{expected}", "focus should move to the new h1"
+
+    kb.press("Tab")  # from the LMS page into the frame: the skip link comes first
+    assert "skip-link" in sco.evaluate("document.activeElement.className")
+    kb.press("Enter")
+    assert sco.evaluate(active) == f"h-{course.nav[0].id}"
+
+    for i, item in enumerate(course.nav):
+        if i == 1:  # Shift+Tab from Next reaches Previous, which goes back a page
+            tab_to("lp-next")
+            kb.press("Shift+Tab")
+            assert sco.evaluate(active) == "lp-prev"
+            kb.press("Enter")
+            assert sco.evaluate(active) == f"h-{course.nav[0].id}"
+            next_page(item.id)
+        if item.kind == "page":
+            for r in course.reflections_for(item.id):
+                tab_to(f"r-{r.id}")
+                kb.type("Typed with the keyboard.")
+        elif item.kind == "quiz":
+            for q in course.quiz.questions:
+                ids = [o.id for o in q.options]
+                if q.multiple:
+                    for o in q.options:
+                        tab_to(f"q-{q.id}-{o.id}")
+                        if o.correct:
+                            kb.press("Space")
+                else:
+                    tab_to(f"q-{q.id}-{ids[0]}")
+                    kb.press("Space")  # choose the first option, then arrow to the right one
+                    for _ in range(ids.index(q.correct_ids[0])):
+                        kb.press("ArrowDown")
+                tab_to(f"qc-{q.id}")
+                kb.press("Enter")
+                verdict = lms.frame.locator(f"#qfb-{q.id} .verdict")
+                verdict.wait_for()
+                assert verdict.inner_text() == "Your answer is correct."
+            assert "You passed." in lms.frame.locator("#lp-quiz-result").inner_text()
+        else:
+            for e in course.evaluation.questions:
+                if e.type == "text":
+                    tab_to(f"e-{e.id}")
+                    kb.type("Thank you.")
+                else:
+                    tab_to(f"e-{e.id}-yes" if e.type == "yes-no" else f"e-{e.id}-1")
+                    kb.press("Space")
+                    for _ in range(3 if e.type == "rating" else 0):
+                        kb.press("ArrowRight")
+            tab_to("lp-evaluation-send")
+            kb.press("Enter")
+            lms.frame.locator("#lp-evaluation-status .verdict").wait_for()
+        next_page(course.nav[i + 1].id if i + 1 < len(course.nav) else "results")
+
+    tab_to("lp-cert-link")
+    kb.press("Enter")
+    assert sco.evaluate(active) == "h-certificate"
+    assert lms.frame.locator("#lp-cert-name").inner_text() == "Grace Okafor"
+    tab_to("lp-print", back=True)  # the print button sits above the certificate
+    lms.unload()
+    assert lms.last("cmi.core.lesson_status") == "passed"
+    assert lms.last("cmi.core.score.raw") == "100"
+
+
+def test_readable_without_javascript(browser, server, course):
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(f"{server}/pkg/scorm12/index.html")
+        for item in course.nav:
+            section = page.locator(f"#page-{item.id}")
+            assert section.is_visible()
+            assert section.locator("h1").inner_text() == item.title
+        assert page.get_by_text("The quiz needs JavaScript").is_visible()
+        assert not page.locator("button.check").first.is_visible()
+        assert page.locator("html").get_attribute("lang") == course.language
+    finally:
+        context.close()
