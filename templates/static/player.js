@@ -198,6 +198,21 @@
       this.set(p + 'result', r.correct ? 'correct' : (this.v12 ? 'wrong' : 'incorrect'));
       if (!this.v12 && r.prompt) this.set(p + 'description', oneLine(stripTags(r.prompt), 250));
     }
+    evaluated(items) { // the evaluation as survey interactions, so the LMS's own reports show it
+      const now = new Date();
+      items.forEach((it) => {
+        if (!it.value) return;
+        const text = it.q.type === 'text';
+        const p = 'cmi.interactions.' + this.n++ + '.';
+        this.set(p + 'id', 'evaluation.' + it.q.id);
+        this.set(p + 'type', text ? 'fill-in' : 'likert');
+        this.set(p + (this.v12 ? 'time' : 'timestamp'), this.v12 ? clock(now) : timestamp(now));
+        let value = text ? oneLine(it.value, this.v12 ? 255 : 240).replace(/\[,\]/g, ',') : it.value;
+        if (text && !this.v12) value = '{lang=' + this.data.course.language + '}' + value;
+        this.set(p + (this.v12 ? 'student_response' : 'learner_response'), value);
+        this.set(p + 'result', 'neutral');
+      });
+    }
     save(state, s) {
       if (this.ended) return;
       const v12 = this.v12;
@@ -608,6 +623,7 @@
           return;
         }
         state.evd = 1;
+        if (adapter.evaluated) adapter.evaluated(data.evaluation.map((e) => ({ q: e, value: evValue(e) })));
         save();
         status.innerHTML = '<p class="verdict pass">Thank you. Your evaluation has been sent.</p>';
       });

@@ -61,8 +61,13 @@ def check(lms: Lms) -> None:
     for c in sets:
         key, value = c["key"], c["value"]
         if key.endswith(".result"):
-            allowed = {"correct", "wrong"} if lms.v12 else {"correct", "incorrect"}
+            # Moodle's CMIResult: correct|wrong|unanticipated|neutral|number (1.2);
+            # 2004 says incorrect where 1.2 says wrong. We write no numbers.
+            allowed = {"correct", "unanticipated", "neutral"}
+            allowed |= {"wrong"} if lms.v12 else {"incorrect"}
             assert value in allowed, f"{key} = {value!r}"
+        if lms.v12 and key.endswith(".student_response"):
+            assert len(value) <= 255, f"{key}: Moodle's CMIFeedback holds 255 characters"
         if key in ("cmi.core.session_time", "cmi.session_time"):
             if lms.v12:
                 assert TIMESPAN_12.match(value) and MOODLE_TIMESPAN_12.match(value), value

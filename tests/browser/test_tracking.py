@@ -25,9 +25,28 @@ def response(q, ids: list[str], v12: bool) -> str:
     return ("," if v12 else "[,]").join(ids)
 
 
+def quiz_rows(cmi: dict) -> list[dict]:
+    return [r for r in interactions(cmi) if not r["id"].startswith("evaluation.")]
+
+
+def assert_evaluation(cmi: dict, course, comment: str, v12: bool) -> None:
+    """The evaluation reaches the LMS as survey interactions (neutral result) after the quiz."""
+    rows = [r for r in interactions(cmi) if r["id"].startswith("evaluation.")]
+    assert [r["id"] for r in rows] == [f"evaluation.{e.id}" for e in course.evaluation.questions]
+    key = "student_response" if v12 else "learner_response"
+    for row, e in zip(rows, course.evaluation.questions, strict=True):
+        assert row["result"] == "neutral"
+        if e.type == "text":
+            assert row["type"] == "fill-in"
+            assert row[key] == (comment if v12 else f"{{lang={course.language}}}{comment}")
+        else:
+            assert row["type"] == "likert"
+            assert row[key] == ("yes" if e.type == "yes-no" else "4")
+
+
 def assert_interactions(cmi: dict, course, answers: list[tuple], v12: bool) -> None:
     """`answers`: (question, response ids, correct) in the order they were checked."""
-    rows = interactions(cmi)
+    rows = quiz_rows(cmi)
     assert len(rows) == len(answers)
     for row, (q, ids, ok) in zip(rows, answers, strict=True):
         assert row["id"] == q.id
@@ -93,6 +112,7 @@ def test_complete_course_reports_everything(lms_factory, learner_for, course, st
         assert all(c["comment"].startswith("My reflection for ") for c in comments)
     answers = [(q, list(q.correct_ids), True) for q in course.quiz.questions]
     assert_interactions(cmi, course, answers, v12)
+    assert_evaluation(cmi, course, "Clear and useful.", v12)
     assert_objectives(cmi, course, {o.id: 100 for o in course.outcomes}, v12)
     finish = "LMSFinish" if v12 else "Terminate"
     assert [c["fn"] for c in lms.calls()].count(finish) == 1
