@@ -215,3 +215,11 @@ def test_reserved_page_ids(course_copy: Path, reserved: str) -> None:
     (course_copy / "pages" / "02-the-topic.md").rename(course_copy / "pages" / f"03-{reserved}.md")
     found = problems(course_copy)
     assert any(p.startswith(f"pages/03-{reserved}.md:") and "is reserved" in p for p in found), found
+
+
+def test_files_saved_with_a_byte_order_mark_load(course_copy: Path) -> None:
+    """Windows editors often save UTF-8 with a BOM; that must not hide the front matter."""
+    for path in (course_copy / "pages" / "01-welcome.md", course_copy / "quiz.yaml"):
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\r\n"))
+    course = load_course(course_copy)
+    assert course.pages[0].title == "Welcome"

@@ -65,7 +65,7 @@ class _Loader:
                 self.problems.add(name, 0, "", "file not found")
             return None
         try:
-            return load_yaml(path.read_text(encoding="utf-8"))
+            return load_yaml(path.read_text(encoding="utf-8-sig"))
         except UnicodeDecodeError as exc:
             self.problems.add(name, 0, "", f"not UTF-8 text ({exc.reason})")
         except yaml.MarkedYAMLError as exc:
@@ -238,7 +238,7 @@ class _Loader:
     def _page(self, name: str, pid: str) -> Page | None:
         rel = f"pages/{name}"
         try:
-            text = (self.root / "pages" / name).read_text(encoding="utf-8")
+            text = (self.root / "pages" / name).read_text(encoding="utf-8-sig")
         except UnicodeDecodeError as exc:
             self.problems.add(rel, 0, "", f"not UTF-8 text ({exc.reason})")
             return None
