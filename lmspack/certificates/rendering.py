@@ -1,0 +1,125 @@
+"""Jinja2 template + CSS -> tagged PDF with WeasyPrint, with the slow parts done once.
+
+A `PdfTemplate` keeps the parsed Jinja2 template, the parsed stylesheet and WeasyPrint's font
+configuration for the life of the process, so each document only pays for layout and PDF
+writing. Every PDF is PDF/UA-1: tagged (structure tree, /MarkInfo /Marked true), with the
+document language from ``<html lang>`` and the title from ``<title>`` (shown as the window
+title), and its fonts embedded.
+
+Nothing is fetched from the network while rendering: only ``data:`` and ``file:`` URLs (the
+theme's own files) are allowed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher
+
+from ..render import default_theme, environment
+from .snapshot import hours_and_minutes
+
+PDF_OPTIONS: dict[str, Any] = {
+    "pdf_variant": "pdf/ua-1",
+    "pdf_tags": True,  # pdf/ua-1 only defaults it when the option is None; WeasyPrint's is False
+    "custom_metadata": True,
+}
+
+
+class PageOverflow(RuntimeError):
+    """The document needs more pages than allowed, even in its tightest layout."""
+
+
+def long_date(value: date | datetime) -> str:
+    """26 November 2026 (the en-GB long form, without the locale module)."""
+    return f"{value.day} {value:%B %Y}"
+
+
+def balanced_width(text: str, line_em: float = 44.0, char_em: float = 0.5) -> float:
+    """A max-width (in em) that splits a long heading into lines of about equal length.
+
+    WeasyPrint has no `text-wrap: balance`; this estimates from the character count (about
+    half an em per character in a proportional font), so a two-line title breaks near its
+    middle instead of leaving one word on the second line.
+    """
+    width = len(text) * char_em
+    if width <= line_em:
+        return line_em
+    lines = -(-width // line_em)  # ceil
+    return round(min(line_em, width / lines + 2.5), 1)
+
+
+def iso_time(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def pdf_environment(theme: Path) -> jinja2.Environment:
+    env = environment(theme)  # autoescape on, StrictUndefined
+    env.filters["longdate"] = long_date
+    env.filters["hm"] = hours_and_minutes
+    env.filters["isotime"] = iso_time
+    env.filters["balanced"] = balanced_width
+    return env
+
+
+class PdfTemplate:
+    """One document type: `<name>.html.j2` + `<name>.css` in a theme folder.
+
+    A course theme that doesn't override the certificate or record templates (or their
+    stylesheet) gets the default theme's.
+    """
+
+    def __init__(self, theme: Path, template: str, stylesheet: str) -> None:
+        default = default_theme()
+        self.theme = theme
+        self.env = pdf_environment(theme)
+        if Path(theme).resolve() != default.resolve():
+            self.env.loader = jinja2.ChoiceLoader(
+                [jinja2.FileSystemLoader(str(theme)), jinja2.FileSystemLoader(str(default))]
+            )
+        self.template = self.env.get_template(template)
+        css_path = theme / stylesheet if (theme / stylesheet).is_file() else default / stylesheet
+        self.base_url = str(css_path.parent) + "/"
+        self.fetcher = URLFetcher(allowed_protocols={"data", "file"})
+        self.font_config = FontConfiguration()
+        self.stylesheets = [
+            CSS(filename=str(css_path), font_config=self.font_config, url_fetcher=self.fetcher)
+        ]
+        # WeasyPrint's font configuration is not documented as thread-safe.
+        self.lock = threading.Lock()
+
+    def html(self, context: Mapping[str, Any]) -> str:
+        return self.template.render(**context)
+
+    def pdf(
+        self,
+        context: Mapping[str, Any],
+        *,
+        max_pages: int | None = None,
+        densities: Sequence[str] = ("",),
+    ) -> bytes:
+        """Render, trying each density in turn until the document fits in `max_pages`."""
+        if not densities:
+            raise ValueError("at least one density")
+        for density in densities:
+            source = self.html({**context, "density": density})
+            with self.lock:
+                document = HTML(
+                    string=source, base_url=self.base_url, url_fetcher=self.fetcher
+                ).render(font_config=self.font_config, stylesheets=self.stylesheets, **PDF_OPTIONS)
+                if max_pages is None or len(document.pages) <= max_pages:
+                    return document.write_pdf(**PDF_OPTIONS)
+        raise PageOverflow(f"does not fit on {max_pages} page(s), even with density {density!r}")
+
+
+@lru_cache(maxsize=16)
+def pdf_template(theme: Path | None, template: str, stylesheet: str) -> PdfTemplate:
+    return PdfTemplate(theme or default_theme(), template, stylesheet)
