@@ -145,8 +145,10 @@ def render_site(
     )
     files: dict[str, bytes] = {"index.html": html.encode("utf-8")}
     static = theme / STATIC_DIR
+    # An adapter kept in its own script (static/<adapter>.js) ships only with that adapter.
+    others = {f"{name}.js" for name in ADAPTERS if name != adapter}
     for path in sorted(static.rglob("*")):
-        if path.is_file() and not path.name.startswith("."):
+        if path.is_file() and not path.name.startswith(".") and path.name not in others:
             files[f"{STATIC_DIR}/{path.relative_to(static).as_posix()}"] = path.read_bytes()
     files.update(course.media)
     return Site(tuple(sorted(files.items())))
