@@ -214,7 +214,9 @@ def test_yes_and_no_stay_text(course_copy: Path) -> None:
 def test_reserved_page_ids(course_copy: Path, reserved: str) -> None:
     (course_copy / "pages" / "02-the-topic.md").rename(course_copy / "pages" / f"03-{reserved}.md")
     found = problems(course_copy)
-    assert any(p.startswith(f"pages/03-{reserved}.md:") and "is reserved" in p for p in found), found
+    assert any(p.startswith(f"pages/03-{reserved}.md:") and "is reserved" in p for p in found), (
+        found
+    )
 
 
 def test_files_saved_with_a_byte_order_mark_load(course_copy: Path) -> None:
