@@ -215,8 +215,9 @@ def test_fail_then_retake_and_pass(lms_factory, learner_for, course, std):
     moodle.check(lms)
 
 
-LONG = ('She said "no" — twice.\n' + "Ça va? Reflection text with a quote \" and a backslash \\. "
-        * 200)
+LONG = (
+    'She said "no" — twice.\n' + 'Ça va? Reflection text with a quote " and a backslash \\. ' * 200
+)
 
 
 @pytest.mark.parametrize("std", STANDARDS)
@@ -228,8 +229,13 @@ def test_long_reflections_fit_the_limits_and_come_back(lms_factory, learner_for,
     f = learner.f
     learner.complete(text_for=lambda rid: LONG, comment=LONG)
     kept = {r.id: f.locator(f"#r-{r.id}").input_value() for r in course.reflections}
-    kept.update({e.id: f.locator(f"#e-{e.id}").input_value()
-                 for e in course.evaluation.questions if e.type == "text"})
+    kept.update(
+        {
+            e.id: f.locator(f"#e-{e.id}").input_value()
+            for e in course.evaluation.questions
+            if e.type == "text"
+        }
+    )
     assert all(200 <= len(text) < len(LONG) for text in kept.values())  # maxlength applies
     lms.unload()
     saved = lms.data()
@@ -237,9 +243,11 @@ def test_long_reflections_fit_the_limits_and_come_back(lms_factory, learner_for,
     if lms.v12:
         assert len(suspend) <= 4096
         assert len(saved["comments"]) <= 4096
-        print(f"\nSCORM 1.2 full state: suspend_data {len(suspend)} chars, "
-              f"cmi.comments {len(saved['comments'])} chars, "
-              f"{len(kept[course.reflections[0].id])} chars per text box")
+        print(
+            f"\nSCORM 1.2 full state: suspend_data {len(suspend)} chars, "
+            f"cmi.comments {len(saved['comments'])} chars, "
+            f"{len(kept[course.reflections[0].id])} chars per text box"
+        )
     else:
         assert len(suspend) <= 64000
         comments = interactions({"interactions": saved["comments_from_learner"]})
@@ -291,7 +299,8 @@ def test_links_hash_title_and_focus(page, server, course):
     source = link.evaluate("a => a.closest('section').id")
     target = link.get_attribute("href").removeprefix("#page-")
     page.locator(f'.menu-list a[data-step="{source.removeprefix("page-")}"]').evaluate(
-        "a => a.click()")
+        "a => a.click()"
+    )
     link.click()
     assert page.locator(f"#page-{target}").is_visible()
     assert page.locator("main > section.step:visible").count() == 1
@@ -300,3 +309,44 @@ def test_links_hash_title_and_focus(page, server, course):
     title = next(n.title for n in course.nav if n.id == target)
     assert page.title().startswith(title)
     assert course.title in page.title()
+
+
+@pytest.mark.parametrize("std", STANDARDS)
+def test_package_in_a_new_window_finds_the_api_through_opener(page, server, course, std):
+    """Moodle's "New window" display: no parent frame holds the API, window.opener does."""
+    page.goto(f"{server}/harness.html")
+    with page.context.expect_page() as popup_info:
+        page.evaluate(
+            "([s, src]) => lmsStart(s, src, null, 'Okafor, Grace', true)",
+            [std, f"/pkg/{std}/index.html"],
+        )
+    popup = popup_info.value
+    popup.locator("html.ready").wait_for(state="attached")
+    assert popup.evaluate("window.parent === window && !!window.opener")
+    popup.get_by_role("button", name="Next").first.click()
+    init = "LMSInitialize" if std == "scorm12" else "Initialize"
+    location = "cmi.core.lesson_location" if std == "scorm12" else "cmi.location"
+    page.wait_for_function(
+        "([loc, want]) => lmsCalls.some(c => c.key === loc && c.value === want)",
+        arg=[location, course.nav[1].id],
+    )
+    calls = page.evaluate("lmsCalls")
+    assert [c["fn"] for c in calls].count(init) == 1
+    assert not popup.locator("#lp-notice").is_visible(), "no 'LMS not found' notice"
+    popup.close()
+
+
+@pytest.mark.parametrize("std", STANDARDS)
+def test_hiding_the_page_commits(lms_factory, learner_for, std):
+    """Phones and tab switches may never fire unload: a hidden page commits what it has."""
+    lms = lms_factory(std).start()
+    commit = "LMSCommit" if lms.v12 else "Commit"
+    before = [c["fn"] for c in lms.calls()].count(commit)
+    lms.sco.evaluate("""() => {
+        Object.defineProperty(document, 'visibilityState', {value: 'hidden', configurable: true});
+        document.dispatchEvent(new Event('visibilitychange'));
+    }""")
+    lms.page.wait_for_function(
+        "([fn, n]) => lmsCalls.filter(c => c.fn === fn).length > n", arg=[commit, before]
+    )
+    assert lms.last("cmi.core.session_time" if lms.v12 else "cmi.session_time")
