@@ -162,11 +162,9 @@ def preview(course_dir: Path, host: str, port: int) -> None:
 
 
 def _register_tool_commands() -> None:
-    """The LTI tool's commands live with the tool; they are optional at import time."""
-    try:
-        from .tool.cli import register
-    except ImportError:
-        return
+    """The LTI tool's commands (serve, db, platform, keys, grades, report, ...) live with it."""
+    from .tool.cli import register
+
     register(main)
 
 

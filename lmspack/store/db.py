@@ -1,0 +1,91 @@
+"""Engine and sessions: SQLite by default (one file, WAL), PostgreSQL through DATABASE_URL.
+
+Everything the tool remembers between two requests lives here, never in a process's memory,
+so any gunicorn worker (or another host sharing one PostgreSQL) can take the next request.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+DEFAULT_SQLITE = Path("instance") / "lmspack.sqlite"
+
+
+def database_url(url: str | None = None) -> str:
+    """The database to use: the argument, else $DATABASE_URL, else instance/lmspack.sqlite."""
+    url = url or os.environ.get("DATABASE_URL") or ""
+    if not url:
+        return f"sqlite:///{DEFAULT_SQLITE}"
+    # Heroku-style and bare postgres URLs mean psycopg 3.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def make_engine(url: str | None = None, **kwargs) -> Engine:
+    """An engine with the settings the tool relies on (WAL, busy timeout, foreign keys)."""
+    url = database_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        db = parsed.database
+        if db and db != ":memory:":
+            Path(db).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url, connect_args={"timeout": 10, "check_same_thread": False}, **kwargs
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        # pysqlite's own transaction handling is switched off (see _sqlite_pragmas) and every
+        # transaction takes the write lock up front: a deferred transaction that read and then
+        # writes after another writer committed fails at once (SQLITE_BUSY_SNAPSHOT) instead
+        # of waiting; BEGIN IMMEDIATE waits (busy_timeout) and SAVEPOINTs work.
+        # Sessions made with READ_ONLY (Store.read_sessions) start a plain BEGIN instead: in
+        # WAL mode a reader never waits for a writer (e.g. /lti/jwks while a write is open).
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    # Per process: a sync worker needs 1-2 connections, a gthread worker about its threads
+    # + 1; at most 10 each keeps 5 workers well under PostgreSQL's default max_connections.
+    kwargs.setdefault("pool_size", 5)
+    kwargs.setdefault("max_overflow", 5)
+    return create_engine(url, **kwargs)
+
+
+READ_ONLY = "lmspack_read_only"
+
+
+def _sqlite_begin(conn) -> None:
+    read_only = conn.get_execution_options().get(READ_ONLY)
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    dbapi_conn.isolation_level = None  # autocommit at the driver; SQLAlchemy emits BEGIN
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any exception."""
+    with factory() as session, session.begin():
+        yield session

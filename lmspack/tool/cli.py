@@ -1,0 +1,361 @@
+"""The tool's commands, added to the main `lmspack` group by `register(main)`:
+
+    lmspack db upgrade
+    lmspack platform add|list|remove|add-deployment
+    lmspack keys rotate [--grace-days N] | keys list
+    lmspack serve [--workers N] [--bind HOST:PORT] [--dev]
+    lmspack grades send|status|retry|prune
+
+All use DATABASE_URL (default: instance/lmspack.sqlite) unless --database-url is given.
+Imports are lazy so `lmspack build` does not load Flask or SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+db_option = click.option(
+    "--database-url",
+    envvar="DATABASE_URL",
+    default=None,
+    help="Database URL (default: $DATABASE_URL, else sqlite:///instance/lmspack.sqlite).",
+)
+
+
+def _store(url: str | None, *, migrated: bool = True):
+    from ..store import NotMigrated, Store
+
+    store = Store.from_url(url)
+    if migrated:
+        try:
+            store.check_migrated()
+        except NotMigrated as exc:
+            raise click.ClickException(str(exc)) from exc
+    return store
+
+
+def register(main: click.Group) -> None:
+    main.add_command(db_group)
+    main.add_command(platform_group)
+    main.add_command(keys_group)
+    main.add_command(serve)
+    main.add_command(grades_group)
+    from .cli_reports import certificates_group, report_cmd  # issue 5
+
+    main.add_command(certificates_group)
+    main.add_command(report_cmd)
+
+
+# --------------------------------------------------------------------------- db
+
+
+@click.group("db")
+def db_group() -> None:
+    """The tool's database."""
+
+
+@db_group.command("upgrade")
+@db_option
+def db_upgrade(database_url: str | None) -> None:
+    """Create or migrate the database to this version's schema (and make the first key)."""
+    from ..store.migrate import current_revision, head_revision
+
+    store = _store(database_url, migrated=False)
+    before = current_revision(store.engine)
+    for line in store.upgrade():
+        click.echo(line)
+    where = store.engine.url.render_as_string(hide_password=True)
+    head = head_revision()
+    if before == head:
+        click.echo(f"{where}: already at revision {head}")
+    else:
+        click.echo(f"{where}: upgraded {before or '(empty)'} -> {head}")
+
+
+# --------------------------------------------------------------------------- platforms
+
+
+@click.group("platform")
+def platform_group() -> None:
+    """Register learning platforms (e.g. a Moodle site) with the tool."""
+
+
+@platform_group.command("add")
+@click.option("--name", required=True, help="A name for people, e.g. 'Acme Moodle'.")
+@click.option("--issuer", required=True, help="The platform's issuer (Moodle: its site URL).")
+@click.option("--client-id", required=True)
+@click.option("--deployment-id", "deployment_ids", multiple=True, help="Repeatable.")
+@click.option("--auth-url", required=True, help="OIDC auth URL (Moodle: /mod/lti/auth.php).")
+@click.option("--token-url", required=True, help="Token URL (Moodle: /mod/lti/token.php).")
+@click.option("--jwks-url", required=True, help="Public keyset URL (Moodle: /mod/lti/certs.php).")
+@click.option("--audience", default=None, help="Token endpoint audience, if not the token URL.")
+@db_option
+def platform_add(
+    name, issuer, client_id, deployment_ids, auth_url, token_url, jwks_url, audience, database_url
+) -> None:
+    """Register a platform (issuer + client id) and its deployment(s)."""
+    from ..store.platforms import PlatformError, add_platform
+
+    store = _store(database_url)
+    try:
+        with store.transaction() as s:
+            p = add_platform(
+                s,
+                name=name,
+                issuer=issuer,
+                client_id=client_id,
+                auth_login_url=auth_url,
+                auth_token_url=token_url,
+                key_set_url=jwks_url,
+                deployment_ids=list(deployment_ids),
+                auth_audience=audience,
+            )
+            click.echo(f"Added platform #{p.id} {p.name} ({p.issuer}, client {p.client_id})")
+    except PlatformError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@platform_group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@db_option
+def platform_list(as_json: bool, database_url: str | None) -> None:
+    """List registered platforms and their deployments."""
+    import json
+
+    from ..store.platforms import list_platforms
+
+    store = _store(database_url)
+    with store.transaction() as s:
+        rows = [
+            {
+                "id": p.id,
+                "name": p.name,
+                "issuer": p.issuer,
+                "client_id": p.client_id,
+                "auth_url": p.auth_login_url,
+                "token_url": p.auth_token_url,
+                "jwks_url": p.key_set_url,
+                "deployments": [d.deployment_id for d in p.deployments],
+            }
+            for p in list_platforms(s)
+        ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("No platforms registered. Add one with `lmspack platform add`.")
+    for r in rows:
+        click.echo(f"#{r['id']} {r['name']}")
+        click.echo(f"    issuer {r['issuer']}  client {r['client_id']}")
+        click.echo(f"    deployments {', '.join(r['deployments']) or '(none)'}")
+
+
+@platform_group.command("remove")
+@click.argument("platform")
+@click.option("--yes", is_flag=True, help="Do not ask.")
+@db_option
+def platform_remove(platform: str, yes: bool, database_url: str | None) -> None:
+    """Remove PLATFORM (id or name) with ALL its users, attempts and grades."""
+    from ..store.platforms import PlatformError, get_platform
+
+    store = _store(database_url)
+    try:
+        with store.transaction() as s:
+            p = get_platform(s, platform)
+            if not yes:
+                click.confirm(f"Remove #{p.id} {p.name} and all its learners' data?", abort=True)
+            s.delete(p)
+            click.echo(f"Removed platform #{p.id} {p.name}")
+    except PlatformError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@platform_group.command("add-deployment")
+@click.argument("platform")
+@click.argument("deployment_id")
+@db_option
+def platform_add_deployment(platform: str, deployment_id: str, database_url: str | None) -> None:
+    """Allow launches from DEPLOYMENT_ID of PLATFORM (id or name)."""
+    from ..store.platforms import PlatformError, add_deployment, get_platform
+
+    store = _store(database_url)
+    try:
+        with store.transaction() as s:
+            p = get_platform(s, platform)
+            add_deployment(s, p, deployment_id)
+            click.echo(f"Platform #{p.id} {p.name}: deployment {deployment_id} allowed")
+    except PlatformError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+# --------------------------------------------------------------------------- keys
+
+
+@click.group("keys")
+def keys_group() -> None:
+    """The tool's signing keys (published at /lti/jwks)."""
+
+
+@keys_group.command("rotate")
+@click.option(
+    "--grace-days",
+    type=float,
+    default=7,
+    show_default=True,
+    help="Keep the previous key(s) published this long.",
+)
+@db_option
+def keys_rotate(grace_days: float, database_url: str | None) -> None:
+    """Add a new signing key; the previous one stays in the JWKS for the grace period."""
+    from ..store import keys
+
+    store = _store(database_url)
+    with store.transaction() as s:
+        new, old = keys.rotate(s, grace_days)
+        pruned = keys.prune_retired(s)
+        click.echo(f"New signing key {new.kid}")
+        for kid in old:
+            click.echo(f"Key {kid} stays published for {grace_days:g} days")
+        if pruned:
+            click.echo(f"Deleted {pruned} key(s) past their grace period")
+
+
+@keys_group.command("list")
+@db_option
+def keys_list(database_url: str | None) -> None:
+    """List keys: which signs, which are retiring."""
+    from sqlalchemy import select
+
+    from ..store.models import ToolKey
+
+    store = _store(database_url)
+    with store.transaction() as s:
+        for k in s.scalars(select(ToolKey).order_by(ToolKey.id)):
+            state = f"retires {k.retire_after:%Y-%m-%d %H:%M} UTC" if k.retire_after else "active"
+            click.echo(f"{k.kid}  created {k.created_at:%Y-%m-%d %H:%M} UTC  {state}")
+
+
+# --------------------------------------------------------------------------- serve
+
+
+@click.command("serve")
+@click.option("--bind", default="127.0.0.1:8000", show_default=True, help="HOST:PORT")
+@click.option("--workers", type=int, default=None, help="gunicorn workers (default 2×CPU+1).")
+@click.option(
+    "--threads",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Threads per worker (>1: gthread workers; 1: sync workers, fastest on few CPUs "
+    "behind a buffering proxy).",
+)
+@click.option("--dev", is_flag=True, help="Flask's development server (never in production).")
+@click.option("--course", "-c", default=None, help="Course folder (default $LMSPACK_COURSE).")
+@db_option
+def serve(bind, workers, threads, dev, course, database_url) -> None:
+    """Run the LTI 1.3 tool (gunicorn; --dev for Flask's server)."""
+    from ..store import NotMigrated
+    from .config import ToolConfig
+
+    cfg = ToolConfig.load()
+    overrides = {}
+    if database_url:
+        cfg.database_url = overrides["database_url"] = database_url
+    if course:
+        cfg.course = overrides["course"] = course
+    store = _store(cfg.database_url or None, migrated=False)
+    try:
+        store.check_migrated()
+    except NotMigrated as exc:
+        click.secho(str(exc), fg="red", err=True)
+        sys.exit(1)
+    store.dispose()
+    host, _, port = bind.rpartition(":")
+    if dev:
+        from .app import create_app
+
+        create_app(cfg).run(host=host or "127.0.0.1", port=int(port), debug=False)
+        return
+    from .server import default_workers, run_gunicorn
+
+    run_gunicorn(bind, workers or default_workers(), threads, overrides)
+
+
+# --------------------------------------------------------------------------- grades
+
+
+@click.group("grades")
+def grades_group() -> None:
+    """Scores waiting to be sent to the platforms' gradebooks (AGS)."""
+
+
+@grades_group.command("send")
+@click.option("--limit", type=int, default=100, show_default=True, help="Rows per pass.")
+@click.option("--timeout", type=float, default=None, help="HTTP timeout, s (default config).")
+@db_option
+def grades_send(limit: int, timeout: float | None, database_url: str | None) -> None:
+    """Send what is due now, once (safe alongside running servers; cron-friendly)."""
+    from ..grades import send_all
+    from .config import ToolConfig
+
+    store = _store(database_url)
+    report = send_all(store, limit=limit, timeout=timeout or ToolConfig.load().http_timeout)
+    click.echo(f"Grades: {report}")
+    for err in dict.fromkeys(report.errors):
+        click.echo(f"  {err}", err=True)
+
+
+@grades_group.command("status")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--show", type=int, default=20, show_default=True, help="Rows to list.")
+@db_option
+def grades_status(as_json: bool, show: int, database_url: str | None) -> None:
+    """What is pending or failed, with the last error."""
+    import json
+
+    from ..grades import status
+
+    data = status(_store(database_url), show=show)
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    counts = data["counts"]
+    click.echo(
+        "Grades: "
+        + ", ".join(f"{counts.get(k, 0)} {k}" for k in ("pending", "failed", "sent", "superseded"))
+    )
+    for r in data["rows"]:
+        score = "-" if r["score"] is None else f"{r['score']:g}"
+        when = f" next try {r['next_try_at'][:19]}Z" if r["next_try_at"] else ""
+        click.echo(
+            f"#{r['id']} {r['status']} {r['platform']} user {r['user']} score {score} "
+            f"{r['activity']}/{r['grading']} tries {r['tries']}{when}"
+        )
+        if r["last_error"]:
+            click.echo(f"    last error: {r['last_error'][:300]}")
+
+
+@grades_group.command("prune")
+@click.option("--days", type=float, default=90, show_default=True)
+@db_option
+def grades_prune(days: float, database_url: str | None) -> None:
+    """Delete sent and superseded grades older than DAYS (the latest per learner stays)."""
+    from datetime import timedelta
+
+    from ..grades import prune
+
+    n = prune(_store(database_url), timedelta(days=days))
+    click.echo(f"{n} old grade row(s) deleted")
+
+
+@grades_group.command("retry")
+@click.argument("ids", nargs=-1, type=int)
+@db_option
+def grades_retry(ids: tuple[int, ...], database_url: str | None) -> None:
+    """Put failed rows (all, or IDS) back in the queue."""
+    from ..grades import retry_failed
+
+    n = retry_failed(_store(database_url), list(ids) or None)
+    click.echo(f"{n} failed grade(s) requeued")

@@ -1,0 +1,146 @@
+"""The launch token: what the player (and the admin pages) carry after an LTI launch.
+
+A JWT, HS256, signed with a key derived from the app's SECRET_KEY, short-lived, bound to one
+user, platform, context, resource link, attempt and role. The learner API requires it as
+`Authorization: Bearer <token>` on every call:
+
+    from lmspack.tool.launch_token import require_launch
+
+    @bp.post("/api/v1/answers")
+    @require_launch("learner")
+    def answer():
+        launch = g.launch            # LaunchClaims
+        ... filter every query by launch.platform_id and launch.context_id ...
+
+Claims: iss "lmspack", aud "lmspack-api", typ "launch", sub (users.id), plt (platforms.id),
+ctx (contexts.id), rl (resource_links.id), att (attempts.id or null), role
+("learner" | "instructor"), crs (course id), iat, exp.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import time
+from dataclasses import dataclass
+
+import jwt
+from flask import abort, current_app, g, request
+
+ISSUER = "lmspack"
+AUDIENCE = "lmspack-api"
+ROLES = ("learner", "instructor")
+DEFAULT_TTL = 4 * 3600
+
+
+class InvalidLaunchToken(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class LaunchClaims:
+    user_id: int
+    platform_id: int
+    context_id: int
+    resource_link_id: int
+    attempt_id: int | None
+    role: str
+    course_id: str
+    expires_at: int = 0
+
+    @property
+    def is_instructor(self) -> bool:
+        return self.role == "instructor"
+
+
+def _key(secret: str) -> bytes:
+    return hmac.new(secret.encode(), b"lmspack launch token v1", hashlib.sha256).digest()
+
+
+def issue_launch_token(secret: str, claims: LaunchClaims, ttl: int = DEFAULT_TTL) -> str:
+    if claims.role not in ROLES:
+        raise ValueError(f"unknown role {claims.role!r}")
+    now = int(time.time())
+    payload = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "typ": "launch",
+        "sub": str(claims.user_id),
+        "plt": claims.platform_id,
+        "ctx": claims.context_id,
+        "rl": claims.resource_link_id,
+        "att": claims.attempt_id,
+        "role": claims.role,
+        "crs": claims.course_id,
+        "iat": now,
+        "exp": now + ttl,
+    }
+    return jwt.encode(payload, _key(secret), algorithm="HS256")
+
+
+def verify_launch_token(token: str, secret: str) -> LaunchClaims:
+    """Check signature, expiry, audience and shape; raise InvalidLaunchToken otherwise."""
+    try:
+        p = jwt.decode(
+            token,
+            _key(secret),
+            algorithms=["HS256"],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            options={"require": ["exp", "iat", "sub", "plt", "ctx", "rl", "role"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise InvalidLaunchToken("the launch has expired; open the activity again") from exc
+    except jwt.InvalidTokenError as exc:
+        raise InvalidLaunchToken(f"invalid launch token: {exc}") from exc
+    if p.get("typ") != "launch" or p.get("role") not in ROLES:
+        raise InvalidLaunchToken("invalid launch token")
+    try:
+        return LaunchClaims(
+            user_id=int(p["sub"]),
+            platform_id=int(p["plt"]),
+            context_id=int(p["ctx"]),
+            resource_link_id=int(p["rl"]),
+            attempt_id=None if p.get("att") is None else int(p["att"]),
+            role=p["role"],
+            course_id=str(p.get("crs", "")),
+            expires_at=int(p["exp"]),
+        )
+    except (TypeError, ValueError) as exc:
+        raise InvalidLaunchToken("invalid launch token") from exc
+
+
+def token_from_request() -> str | None:
+    auth = request.headers.get("Authorization", "")
+    if auth[:7].lower() == "bearer ":
+        return auth[7:].strip() or None
+    return request.args.get("t") or None
+
+
+def current_launch(*roles: str) -> LaunchClaims:
+    """The verified launch of this request (401 without one, 403 for another role)."""
+    token = token_from_request()
+    if not token:
+        abort(401, description="This page needs a launch from your course page (no token).")
+    try:
+        claims = verify_launch_token(token, current_app.config["SECRET_KEY"])
+    except InvalidLaunchToken as exc:
+        abort(401, description=str(exc).capitalize() + ".")
+    if roles and claims.role not in roles:
+        abort(403, description="Your role in this course does not give access to this page.")
+    return claims
+
+
+def require_launch(*roles: str):
+    """Decorator: verify the launch token and put it in `g.launch`."""
+
+    def deco(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            g.launch = current_launch(*roles)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return deco

@@ -1,0 +1,238 @@
+"""Every bad launch gets a 4xx HTML page with a clear message, never a traceback."""
+
+from __future__ import annotations
+
+import html
+import time
+
+import jwt
+import pytest
+
+from .platform import Browser, rsa_pair
+
+LTI = "https://purl.imsglobal.org/spec/lti/claim/"
+OTHER_PRIVATE, _ = rsa_pair()
+
+
+def _forged(p, c):
+    return p.sign(c, key=OTHER_PRIVATE)
+
+
+def _alg_none(p, c):
+    return jwt.encode(c, None, algorithm="none", headers={"kid": p.kid})
+
+
+def _hs256_key_confusion(p, c):
+    """HS256 'signed' with the platform's public key as the secret (a classic attack)."""
+    import base64
+    import hashlib
+    import hmac
+    import json
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    head = b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": p.kid}).encode())
+    body = b64(json.dumps(c).encode())
+    sig = hmac.new(p.public_key.encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
+    return f"{head}.{body}.{b64(sig)}"
+
+
+def _expired(p, c):
+    now = int(time.time())
+    c.update(iat=now - 300, exp=now - 60)
+    return p.sign(c)
+
+
+def _no_exp(p, c):
+    c.pop("exp")
+    return p.sign(c)
+
+
+def _no_iat(p, c):
+    c.pop("iat")
+    return p.sign(c)
+
+
+def _future_iat(p, c):
+    c["iat"] = int(time.time()) + 600
+    c["exp"] = c["iat"] + 60
+    return p.sign(c)
+
+
+def _wrong_aud(p, c):
+    c["aud"] = "someone-else"
+    c.pop("azp", None)
+    return p.sign(c)
+
+
+def _aud_list_without_azp(p, c):
+    c["aud"] = [p.client_id, "another-tool"]
+    c.pop("azp", None)
+    return p.sign(c)
+
+
+def _wrong_azp(p, c):
+    c["aud"] = [p.client_id, "another-tool"]
+    c["azp"] = "another-tool"
+    return p.sign(c)
+
+
+def _azp_not_in_aud(p, c):
+    c["aud"] = [p.client_id, "another-tool"]
+    c["azp"] = "third-tool"
+    return p.sign(c)
+
+
+def _unknown_deployment(p, c):
+    c[LTI + "deployment_id"] = "not-registered"
+    return p.sign(c)
+
+
+def _unknown_issuer(p, c):
+    c["iss"] = "https://unknown.example"
+    return p.sign(c)
+
+
+def _unknown_kid(p, c):
+    return p.sign(c, kid="no-such-kid")
+
+
+def _no_nonce(p, c):
+    c.pop("nonce")
+    return p.sign(c)
+
+
+def _bad_message_type(p, c):
+    c[LTI + "message_type"] = "LtiSomethingElse"
+    return p.sign(c)
+
+
+def _no_sub(p, c):
+    c.pop("sub")
+    return p.sign(c)
+
+
+BAD = {
+    "forged signature": (_forged, "signature is not valid"),
+    "alg none": (_alg_none, "accepts only"),
+    "alg HS256 with the public key": (_hs256_key_confusion, "accepts only"),
+    "expired": (_expired, "expired"),
+    "missing exp": (_no_exp, "'exp'"),
+    "missing iat": (_no_iat, "'iat'"),
+    "iat in the future": (_future_iat, "issued in the future"),
+    "wrong aud": (_wrong_aud, "no registration"),
+    "aud list without azp": (_aud_list_without_azp, "no authorized party (azp)"),
+    "wrong azp": (_wrong_azp, "no registration"),
+    "azp not in aud": (_azp_not_in_aud, "azp is not one of its audiences"),
+    "unknown deployment": (_unknown_deployment, "not set up for the deployment"),
+    "unknown issuer": (_unknown_issuer, "no registration for the platform"),
+    "unknown kid": (_unknown_kid, "has no key"),
+    "no nonce": (_no_nonce, "'nonce'"),
+    "unknown message type": (_bad_message_type, "refused"),
+    "no sub": (_no_sub, "user (sub)"),
+}
+
+
+def _assert_clear_4xx(r, text: str, status: int = 400) -> None:
+    assert r.status_code == status, (r.status_code, r.text[:800])
+    assert r.headers["Content-Type"].startswith("text/html")
+    problem = r.text.split('class="problem">')[-1].split("</div>")[0]
+    assert text.lower() in html.unescape(r.text).lower(), problem
+    assert "Traceback" not in r.text
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_id_token(tool, platform, case):
+    make, text = BAD[case]
+    b = Browser()
+    params = b.begin(platform, user="eve", role="learner")
+    claims = platform.launch_claims(params, {"user": "eve", "role": "learner"})
+    token = make(platform, claims)
+    r = b.post(tool.url + "/lti/launch", {"id_token": token, "state": params["state"]})
+    _assert_clear_4xx(r, text)
+
+
+def test_replayed_id_token_is_refused(tool, platform):
+    b = Browser()
+    params = b.begin(platform, user="rex")
+    action, fields = b.authorize(platform, params)
+    assert b.post(action, fields).status_code == 303
+    again = b.post(action, fields)
+    _assert_clear_4xx(again, "already used")
+    # from another browser (no state cookie) too
+    other = Browser().post(action, fields)
+    assert other.status_code == 400
+
+
+def test_tampered_state_is_refused(tool, platform):
+    b = Browser()
+    params = b.begin(platform, user="sam")
+    action, fields = b.authorize(platform, params)
+    fields["state"] = "state-tampered"
+    _assert_clear_4xx(b.post(action, fields), "did not come back to the browser")
+
+
+def test_platform_error_gets_a_friendly_page(tool):
+    r = Browser().post(
+        tool.url + "/lti/launch",
+        {"error": "login_required", "error_description": "The user is not logged in."},
+    )
+    _assert_clear_4xx(r, "could not complete the launch (login_required)")
+    assert "The user is not logged in." in r.text
+
+
+def test_launch_without_id_token(tool):
+    _assert_clear_4xx(Browser().post(tool.url + "/lti/launch", {"state": "x"}), "no id_token")
+
+
+def test_unknown_issuer_at_login_is_a_clear_400(tool):
+    r = Browser().get(
+        tool.url + "/lti/login",
+        params={"iss": "https://nowhere.example", "login_hint": "1", "client_id": "zz"},
+    )
+    _assert_clear_4xx(r, "no registration for the platform 'https://nowhere.example'")
+    r = Browser().get(tool.url + "/lti/login", params={"login_hint": "1"})
+    _assert_clear_4xx(r, "login request is incomplete")
+
+
+def test_small_clock_skew_and_aud_list_with_azp_are_accepted(tool, platform):
+    b = Browser()
+    params = b.begin(platform, user="kim")
+    claims = platform.launch_claims(params, {"user": "kim"})
+    now = int(time.time())
+    claims.update(iat=now - 62, exp=now - 2)  # expired 2 s ago, leeway is 5 s
+    claims["aud"] = [platform.client_id, "another-tool"]
+    claims["azp"] = platform.client_id
+    r = b.post(
+        tool.url + "/lti/launch", {"id_token": platform.sign(claims), "state": params["state"]}
+    )
+    assert r.status_code == 303, r.text[:800]
+
+
+def test_platform_key_rotation_refetches_jwks_once(tool, platform):
+    Browser().launch(platform, user="k0")  # the tool caches the platform's JWKS
+    new_private, new_public = rsa_pair()
+    from lti1p3platform.registration import Registration
+
+    jwk = Registration.get_jwk(new_public)
+    platform.extra_jwks.append(jwk)
+    hits = platform.jwks_hits
+    b = Browser()
+    params = b.begin(platform, user="k1")
+    claims = platform.launch_claims(params, {"user": "k1"})
+    token = platform.sign(claims, key=new_private, kid=jwk["kid"])
+    r = b.post(tool.url + "/lti/launch", {"id_token": token, "state": params["state"]})
+    assert r.status_code == 303, r.text[:800]
+    assert platform.jwks_hits == hits + 1
+
+
+def test_unknown_kids_refetch_the_jwks_at_most_once_per_interval(tool, platform):
+    hits = platform.jwks_hits
+    for user in ("x1", "x2", "x3"):
+        b = Browser()
+        params = b.begin(platform, user=user)
+        token = platform.sign(platform.launch_claims(params, {"user": user}), kid="made-up")
+        r = b.post(tool.url + "/lti/launch", {"id_token": token, "state": params["state"]})
+        assert r.status_code == 400
+    assert platform.jwks_hits - hits == 2  # the first fetch, then one refetch, not three

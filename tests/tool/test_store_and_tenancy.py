@@ -1,0 +1,238 @@
+"""The store on both databases: atomic single-use nonces, tenancy, migrations, the CLI, and
+the cookie attributes behind an HTTPS proxy."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from lmspack.cli import main
+from lmspack.store import NotMigrated, Store
+from lmspack.store.models import Context, Platform
+from lmspack.tool.launch_token import LaunchClaims, issue_launch_token, verify_launch_token
+from lmspack.tool.pylti import DbSessionService, cache_get, cache_set
+from tests.conftest import COURSE
+
+from .platform import Browser, TestPlatform
+
+
+def test_nonce_is_consumed_exactly_once_under_concurrency(store):
+    nonce = "n-" + uuid.uuid4().hex
+    with store.transaction() as s:
+        DbSessionService.save_nonce(_service(s), nonce)
+    results: list[bool] = []
+    barrier = threading.Barrier(8)
+
+    def consume():
+        barrier.wait()
+        with store.transaction() as s:
+            results.append(DbSessionService.check_nonce(_service(s), nonce))
+
+    threads = [threading.Thread(target=consume) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [False] * 7 + [True]
+
+
+def _service(session):
+    svc = DbSessionService.__new__(DbSessionService)
+    svc._db = session
+    return svc
+
+
+def test_cache_entries_upsert_and_expire(store):
+    key = "k-" + uuid.uuid4().hex
+    with store.transaction() as s:
+        cache_set(s, key, {"a": 1}, 60)
+    with store.transaction() as s:
+        cache_set(s, key, {"a": 2}, 60)
+        assert cache_get(s, key) == {"a": 2}
+    with store.transaction() as s:
+        cache_set(s, key, {"a": 3}, -1)  # already expired
+    with store.transaction() as s:
+        assert cache_get(s, key) is None
+
+
+def test_same_context_id_on_two_platforms_stays_apart(tool, platform):
+    other = TestPlatform(tool.url)
+    tool.register(other)
+    try:
+        ra = Browser().launch(platform, user="same", context="shared", link="rl")
+        rb = Browser().launch(other, user="same", context="shared", link="rl")
+        secret = tool.app.config["SECRET_KEY"]
+        a = verify_launch_token(parse_qs(urlsplit(ra.headers["Location"]).query)["t"][0], secret)
+        b = verify_launch_token(parse_qs(urlsplit(rb.headers["Location"]).query)["t"][0], secret)
+        assert a.platform_id != b.platform_id
+        assert a.context_id != b.context_id and a.user_id != b.user_id
+        assert a.attempt_id != b.attempt_id
+        with tool.store.transaction() as s:
+            rows = s.scalars(select(Context).where(Context.context_id == "shared")).all()
+            assert {r.platform_id for r in rows} == {a.platform_id, b.platform_id}
+        # platform B's teacher cannot open platform A's context
+        tb = Browser().launch(other, user="tb", role="instructor", context="shared", link="rl")
+        token = tb.text.split("?t=")[1].split('"')[0]
+        r = Browser().get(f"{tool.url}/admin/{a.context_id}", params={"t": token})
+        assert r.status_code == 403
+        # a token made with another secret (another deployment of lmspack) is refused
+        forged = issue_launch_token(
+            "another-secret",
+            LaunchClaims(
+                a.user_id,
+                a.platform_id,
+                a.context_id,
+                a.resource_link_id,
+                None,
+                "instructor",
+                a.course_id,
+            ),
+        )
+        r = Browser().get(f"{tool.url}/admin/{a.context_id}", params={"t": forged})
+        assert r.status_code == 401
+    finally:
+        other.stop()
+
+
+def test_unmigrated_database_is_refused(tmp_path):
+    url = f"sqlite:///{tmp_path}/empty.sqlite"
+    from lmspack.tool import create_app
+
+    with pytest.raises(NotMigrated, match="Run `lmspack db upgrade`"):
+        create_app({"database_url": url, "course": str(COURSE)})
+    res = CliRunner().invoke(main, ["serve", "--database-url", url, "--course", str(COURSE)])
+    assert res.exit_code == 1
+    assert "lmspack db upgrade" in res.output
+
+
+def test_cli_db_and_platforms(tmp_path):
+    url = f"sqlite:///{tmp_path}/cli.sqlite"
+    run = CliRunner().invoke
+    res = run(main, ["db", "upgrade", "--database-url", url])
+    assert res.exit_code == 0 and "created signing key" in res.output, res.output
+    res = run(main, ["db", "upgrade", "--database-url", url])
+    assert "already at revision" in res.output
+    add = [
+        "platform", "add", "--name", "Acme Moodle", "--issuer", "https://moodle.acme.test",
+        "--client-id", "abc", "--deployment-id", "1",
+        "--auth-url", "https://moodle.acme.test/mod/lti/auth.php",
+        "--token-url", "https://moodle.acme.test/mod/lti/token.php",
+        "--jwks-url", "https://moodle.acme.test/mod/lti/certs.php",
+        "--database-url", url,
+    ]  # fmt: skip
+    res = run(main, add)
+    assert res.exit_code == 0, res.output
+    res = run(main, add)
+    assert res.exit_code != 0 and "exists" in res.output
+    res = run(main, ["platform", "add-deployment", "Acme Moodle", "2", "--database-url", url])
+    assert res.exit_code == 0, res.output
+    res = run(main, ["platform", "list", "--database-url", url])
+    assert "Acme Moodle" in res.output and "1, 2" in res.output
+    res = run(main, ["platform", "remove", "Acme Moodle", "--yes", "--database-url", url])
+    assert res.exit_code == 0, res.output
+    store = Store.from_url(url)
+    with store.transaction() as s:
+        assert s.scalars(select(Platform)).all() == []
+    store.dispose()
+    bad = add[:]
+    bad[bad.index("--jwks-url") + 1] = "not a url"
+    res = run(main, bad)
+    assert res.exit_code != 0 and "JWKS URL must be an http(s) URL" in res.output
+
+
+def test_cookies_behind_https_proxy_are_partitioned(tool, platform, database_url, store):
+    from lmspack.tool import create_app
+
+    app = create_app(
+        {
+            "database_url": database_url,
+            "base_url": "https://tool.example",
+            "course": str(COURSE),
+            "secret_key": "s",
+            "trusted_proxies": 1,
+        },
+        store_=store,
+    )
+    client = app.test_client()
+    query = {
+        "iss": platform.issuer,
+        "login_hint": "u",
+        "client_id": platform.client_id,
+        "lti1p3_new_window": "1",
+    }
+    r = client.get("/lti/login", query_string=query, headers={"X-Forwarded-Proto": "https"})
+    assert r.status_code == 302
+    cookies = r.headers.getlist("Set-Cookie")
+    assert cookies
+    for c in cookies:
+        assert "Secure" in c and "SameSite=None" in c and "Partitioned" in c, c
+    # without the new-window flag, the cookie check page with its new-window link comes first
+    del query["lti1p3_new_window"]
+    r = client.get("/lti/login", query_string=query, headers={"X-Forwarded-Proto": "https"})
+    assert r.status_code == 200 and b"lti1p3-new-tab-link" in r.data
+    assert b"Open the activity in a new window" in r.data
+
+
+def test_outbound_http_has_a_timeout():
+    import time as _time
+
+    import requests
+    from flask import Flask
+
+    from lmspack.tool.pylti import http_session
+
+    from .platform import ServerThread
+
+    slow = Flask("slow")
+
+    @slow.get("/")
+    def _slow():
+        _time.sleep(2)
+        return "late"
+
+    server = ServerThread().start(slow)
+    try:
+        t0 = _time.monotonic()
+        with pytest.raises(requests.Timeout):
+            http_session(0.3).get(server.url + "/")
+        assert _time.monotonic() - t0 < 1.5
+    finally:
+        server.stop()
+
+
+def test_config_from_file_and_environment(tmp_path):
+    from lmspack.tool.config import ToolConfig
+
+    f = tmp_path / "lmspack.toml"
+    f.write_text('base_url = "https://file.example/"\ntrusted_proxies = 2\ncourse = "x"\n')
+    cfg = ToolConfig.load(
+        {"LMSPACK_CONFIG": str(f), "LMSPACK_BASE_URL": "https://env.example", "SECRET_KEY": "k"}
+    )
+    assert cfg.base_url == "https://env.example"  # the environment wins
+    assert cfg.trusted_proxies == 2 and cfg.course == "x" and cfg.secret_key == "k"
+    assert ToolConfig.load({"LMSPACK_COOKIE_CHECK": "0"}).cookie_check is False
+    with pytest.raises(ValueError, match="unknown setting"):
+        ToolConfig.from_mapping({"nope": 1})
+
+
+def test_registration_key_closes_dynamic_registration(tool, database_url, store):
+    from lmspack.tool import create_app
+
+    app = create_app(
+        {
+            "database_url": database_url,
+            "course": str(COURSE),
+            "secret_key": "s",
+            "registration_key": "sesame",
+        },
+        store_=store,
+    )
+    client = app.test_client()
+    r = client.get("/lti/register?openid_configuration=https://x.example/.well-known/oc")
+    assert r.status_code == 403 and b"registration URL with its key" in r.data
+    assert b"?key=" in client.get("/lti/config").data
