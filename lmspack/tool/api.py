@@ -1,0 +1,420 @@
+"""The learner JSON API, which the player's `lti` adapter calls (blueprint `api`, /api/v1).
+
+Every call needs the launch token in `Authorization: Bearer <token>` (a token in the URL is
+not accepted here). The token names the user, platform, context, resource link and attempt,
+and every query filters by all of them: there are no ids in these URLs, so nothing of one
+platform or context can be asked for from another. Errors are JSON: {"error", "status"}.
+
+    GET  /api/v1/attempt         the attempt: state (page, visited, reflections, evaluation),
+                                 the current try's answers with their results, the quiz
+                                 summary, status, score and the learner's name
+    PUT  /api/v1/attempt/state   save state: any of {page, visited, reflections, evaluation,
+                                 name}; visited only grows; texts up to 10,000 characters
+    POST /api/v1/answers         {"question": id, "options": [option ids]} -> the server
+                                 scores it: {correct, feedback, options{chosen id: feedback},
+                                 correctResponse, quiz}. The same answer again gets the same
+                                 result (a retried request); another answer to an answered
+                                 question is 409 until a retake.
+    GET  /api/v1/quiz            the quiz summary: this try (answered, right, per outcome) and
+                                 the last finished try, which counts (score 0-100, passed)
+    POST /api/v1/quiz/retake     start the next try (the current one must be finished); the
+                                 answers of earlier tries are kept as history
+    POST /api/v1/evaluation      send the evaluation: {"answers": {...}} (optional, merged);
+                                 400 listing the required questions still unanswered
+    POST /api/v1/finish          the learner leaves; records when the course is complete
+
+Issue 5: when a call that changes the attempt meets the course's certificate rules, the
+certificate is issued in the same transaction (lmspack.certificates.issue, once per attempt);
+GET /attempt and the responses of those calls carry `certificate`: null or {code, issuedAt,
+revoked, urls{verify, pdf, badge}}.
+
+The answer key and the feedback never leave the server before an answer is submitted: a
+result carries only the submitted question's feedback and right answer. Learner text is stored
+as typed and escaped wherever it is shown.
+
+Instructors (a launch with no attempt) get a preview: answers are scored, nothing is stored.
+
+Each call that changes the attempt locks its row first (PostgreSQL: SELECT ... FOR UPDATE;
+SQLite: the write lock), updates it and queues the AGS result (lmspack.grades) in the same
+transaction, then wakes the background grade sender after the commit. Flask settings (the
+tool config's `extra`): GRADES_BACKGROUND (default true: each web process sends grades in a
+daemon thread) and GRADES_POLL_SECONDS (default 60: how often it looks for due retries).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from flask import Blueprint, abort, current_app, g, jsonify, request
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from .. import grades
+from ..store.models import Answer, Attempt, User, utcnow
+from . import learner
+from .app import db, sites
+from .certificates import attempt_certificate, issue_hook
+from .launch_token import LaunchClaims, current_launch
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+MAX_BODY = 256 * 1024
+
+
+@bp.record_once
+def _setup(state) -> None:
+    app = state.app
+    if "lmspack.grades" not in app.extensions:
+        app.extensions["lmspack.grades"] = grades.BackgroundSender(
+            app.extensions["lmspack.store"],
+            timeout=app.extensions["lmspack.config"].http_timeout,
+            poll=float(app.config.get("GRADES_POLL_SECONDS", 60)),
+        )
+        app.extensions["lmspack.grades"].enabled = bool(app.config.get("GRADES_BACKGROUND", True))
+        app.before_request(app.extensions["lmspack.grades"].ensure_started)
+
+
+@bp.after_request
+def _no_store(resp):
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def api_launch(view):
+    """Verify the bearer token (header only) and put the claims in g.launch."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        auth = request.headers.get("Authorization", "")
+        if auth[:7].lower() != "bearer " or not auth[7:].strip():
+            abort(401, description="This call needs the launch token (Authorization: Bearer).")
+        g.launch = current_launch()
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _course(launch: LaunchClaims):
+    site = sites().get(launch.course_id)
+    if site is None:
+        abort(404, description="This tool no longer serves this course.")
+    return site.course
+
+
+def _json_body() -> Any:
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        abort(413, description=f"The request is larger than {MAX_BODY // 1024} KB.")
+    body = request.get_json(silent=True)
+    if body is None:
+        abort(400, description="The body must be JSON (Content-Type: application/json).")
+    return body
+
+
+def _attempt(session: Session, launch: LaunchClaims, *, lock: bool) -> Attempt:
+    """The token's attempt, found by every id the token carries; locked for writing."""
+    if launch.attempt_id is None:
+        abort(403, description="This launch has no attempt (an instructor's preview).")
+    where = (
+        Attempt.id == launch.attempt_id,
+        Attempt.user_id == launch.user_id,
+        Attempt.platform_id == launch.platform_id,
+        Attempt.context_id == launch.context_id,
+        Attempt.resource_link_id == launch.resource_link_id,
+        Attempt.course_id == launch.course_id,
+    )
+    if lock:
+        if session.get_bind().dialect.name == "postgresql":
+            attempt = session.scalar(select(Attempt).where(*where).with_for_update())
+        else:  # SQLite: take the write lock first, so the read below is not a stale snapshot
+            session.execute(
+                update(Attempt)
+                .where(*where)
+                .values(launches=Attempt.launches)
+                .execution_options(synchronize_session=False)
+            )
+            attempt = session.scalar(select(Attempt).where(*where))
+    else:
+        attempt = session.scalar(select(Attempt).where(*where))
+    if attempt is None:
+        abort(403, description="This launch does not match an attempt here.")
+    return attempt
+
+
+def _preview(launch: LaunchClaims) -> bool:
+    return launch.attempt_id is None and launch.is_instructor
+
+
+def _commit_with_result(session: Session, course, attempt: Attempt) -> dict:
+    """Recompute the attempt's result, queue it for AGS, commit, wake the sender."""
+    answers = learner.current_answers(session, attempt)
+    summary = learner.summarise_try(course, answers)
+    res = learner.result(course, attempt, summary)
+    learner.apply_result(attempt, res)
+    attempt.updated_at = utcnow()
+    row = grades.queue_result(session, attempt, res)
+    certificate = issue_hook(session, course, attempt)  # issue 5: issued once, when due
+    session.commit()
+    if row is not None:
+        sender = current_app.extensions.get("lmspack.grades")
+        if sender is not None:
+            sender.kick()
+    return {
+        "status": res.status,
+        "score": res.score,
+        "completed": res.completed,
+        "quiz": learner.quiz_view(course, attempt, summary),
+        "certificate": certificate,
+    }
+
+
+def _learner_name(session: Session, launch: LaunchClaims) -> str:
+    user = session.scalar(
+        select(User).where(User.id == launch.user_id, User.platform_id == launch.platform_id)
+    )
+    if user is None:
+        return ""
+    full = " ".join(p for p in (user.given_name, user.family_name) if p)
+    return full or user.name or ""
+
+
+def _input(fn, *args):
+    try:
+        return fn(*args)
+    except learner.InputError as exc:
+        abort(exc.status, description=str(exc))
+
+
+# --------------------------------------------------------------------------- endpoints
+
+
+@bp.get("/attempt")
+@api_launch
+def get_attempt():
+    launch: LaunchClaims = g.launch
+    course = _course(launch)
+    session = db()
+    name = _learner_name(session, launch)
+    if _preview(launch):
+        empty = learner.summarise_try(course, {})
+        return jsonify(
+            {
+                "preview": True,
+                "learner": {"name": name},
+                "state": {"page": None, "visited": [], "reflections": {}, "evaluation": {}},
+                "answers": {},
+                "quiz": {
+                    "try": 1,
+                    "answered": 0,
+                    "right": 0,
+                    "total": empty.total,
+                    "done": False,
+                    "outcomes": empty.outcomes,
+                    "score": None,
+                    "passed": False,
+                    "passMark": course.pass_mark,
+                    "last": None,
+                    "retake": course.quiz.retake,
+                },
+            }
+        )
+    attempt = _attempt(session, launch, lock=False)
+    answers = learner.current_answers(session, attempt)
+    summary = learner.summarise_try(course, answers)
+    return jsonify(
+        {
+            "preview": False,
+            "attempt": {
+                "id": attempt.id,
+                "status": attempt.status,
+                "score": attempt.score,
+                "startedAt": attempt.started_at.isoformat(),
+                "completedAt": attempt.completed_at.isoformat() if attempt.completed_at else None,
+            },
+            "learner": {"name": name},
+            "state": learner.public_state(attempt),
+            "answers": learner.answer_results(course, answers),
+            "quiz": learner.quiz_view(course, attempt, summary),
+            "completed": learner.completed(course, attempt),
+            "certificate": attempt_certificate(session, attempt),
+        }
+    )
+
+
+@bp.put("/attempt/state")
+@api_launch
+def save_state():
+    launch: LaunchClaims = g.launch
+    course = _course(launch)
+    clean = _input(learner.validate_state_update, course, _json_body())
+    if _preview(launch):
+        return jsonify({"preview": True, "saved": False})
+    session = db()
+    attempt = _attempt(session, launch, lock=True)
+    learner.apply_state_update(course, attempt, clean)
+    out = _commit_with_result(session, course, attempt)
+    return jsonify(
+        {
+            "saved": True,
+            "status": out["status"],
+            "completed": out["completed"],
+            "certificate": out["certificate"],
+        }
+    )
+
+
+@bp.post("/answers")
+@api_launch
+def submit_answer():
+    launch: LaunchClaims = g.launch
+    course = _course(launch)
+    body = _json_body()
+    if not isinstance(body, dict):
+        abort(400, description="The body must be a JSON object {question, options}.")
+    q = _input(learner.question, course, body.get("question"))
+    response = _input(learner.validate_response, q, body.get("options"))
+    correct = learner.is_correct(q, response)
+    if _preview(launch):
+        return jsonify({**learner.result_of(q, response, correct), "preview": True})
+    session = db()
+    attempt = _attempt(session, launch, lock=True)
+    answers = learner.current_answers(session, attempt)
+    before = answers.get(q.id)
+    if before is not None:
+        if sorted(before.response or []) != sorted(response):
+            abort(409, description="This question is already answered; retake the quiz first.")
+        session.rollback()
+        summary = learner.summarise_try(course, answers)
+        return jsonify(
+            {
+                **learner.result_of(q, list(before.response), bool(before.correct)),
+                "quiz": learner.quiz_view(course, attempt, summary),
+            }
+        )
+    session.add(
+        Answer(
+            attempt_id=attempt.id,
+            question_id=q.id,
+            outcome_id=q.outcome,
+            response=response,
+            correct=correct,
+            quiz_try=learner.current_try(attempt),
+            answered_at=utcnow(),
+        )
+    )
+    session.flush()
+    answers = learner.current_answers(session, attempt)
+    summary = learner.summarise_try(course, answers)
+    if summary.done:
+        learner.record_finished_try(course, attempt, summary)
+    out = _commit_with_result(session, course, attempt)
+    return jsonify(
+        {
+            **learner.result_of(q, response, correct),
+            "quiz": out["quiz"],
+            "certificate": out["certificate"],
+        }
+    ), 201
+
+
+@bp.get("/quiz")
+@api_launch
+def get_quiz():
+    launch: LaunchClaims = g.launch
+    course = _course(launch)
+    if _preview(launch):
+        abort(403, description="An instructor's preview keeps no quiz result.")
+    session = db()
+    attempt = _attempt(session, launch, lock=False)
+    summary = learner.summarise_try(course, learner.current_answers(session, attempt))
+    return jsonify(learner.quiz_view(course, attempt, summary))
+
+
+@bp.post("/quiz/retake")
+@api_launch
+def retake():
+    launch: LaunchClaims = g.launch
+    course = _course(launch)
+    if not course.quiz.retake:
+        abort(403, description="This quiz cannot be retaken.")
+    if _preview(launch):
+        return jsonify({"preview": True})
+    session = db()
+    attempt = _attempt(session, launch, lock=True)
+    summary = learner.summarise_try(course, learner.current_answers(session, attempt))
+    if summary.answered == 0:  # already a fresh try (a repeated request): nothing to do
+        session.rollback()
+        return jsonify(learner.quiz_view(course, attempt, summary))
+    if not summary.done:
+        abort(409, description="Answer every question of this try before retaking the quiz.")
+    attempt.state = {**(attempt.state or {}), "try": learner.current_try(attempt) + 1}
+    out = _commit_with_result(session, course, attempt)
+    return jsonify(out["quiz"])
+
+
+@bp.post("/evaluation")
+@api_launch
+def submit_evaluation():
+    launch: LaunchClaims = g.launch
+    course = _course(launch)
+    body = _json_body()
+    if not isinstance(body, dict) or set(body) - {"answers"}:
+        abort(400, description='The body must be {"answers": {question id: answer}}.')
+    given = _input(learner.validate_evaluation, course, body.get("answers", {}))
+    if _preview(launch):
+        return jsonify({"preview": True})
+    session = db()
+    attempt = _attempt(session, launch, lock=True)
+    learner.apply_state_update(course, attempt, {"evaluation": given})
+    answers = (attempt.state or {}).get("evaluation") or {}
+    missing = [
+        e.id
+        for e in course.evaluation.questions
+        if e.required and not str(answers.get(e.id, "")).strip()
+    ]
+    if missing:
+        session.rollback()
+        return jsonify(
+            {"error": "Some required questions have no answer.", "status": 400, "missing": missing}
+        ), 400
+    state = dict(attempt.state)
+    state.setdefault("evaluationSubmitted", utcnow().isoformat())
+    attempt.state = state
+    out = _commit_with_result(session, course, attempt)
+    return jsonify(
+        {
+            "submitted": True,
+            "status": out["status"],
+            "completed": out["completed"],
+            "certificate": out["certificate"],
+        }
+    )
+
+
+@bp.post("/finish")
+@api_launch
+def finish():
+    launch: LaunchClaims = g.launch
+    course = _course(launch)
+    if _preview(launch):
+        return jsonify({"preview": True})
+    session = db()
+    attempt = _attempt(session, launch, lock=True)
+    done = learner.completed(course, attempt)
+    state = dict(attempt.state or {})
+    state["exitedAt"] = utcnow().isoformat()
+    if done:
+        state.setdefault("finishedAt", state["exitedAt"])
+    attempt.state = state
+    out = _commit_with_result(session, course, attempt)
+    return jsonify(
+        {
+            "completed": out["completed"],
+            "status": out["status"],
+            "score": out["score"],
+            "certificate": out["certificate"],
+        }
+    )

@@ -1,0 +1,117 @@
+/* lmspack player: the `lti` tracking adapter, for the course served by lmspack's LTI tool.
+ *
+ * Loaded after player.js on the tool's course page; registers window.lmspackAdapters.lti.
+ * It talks to the tool's learner API (apiBase) with the launch token, both from the
+ * player JSON's `launch` key. The server keeps the answer key: checkAnswer() posts the
+ * answer and shows what the server says. State (page, visited pages, reflections,
+ * evaluation) is saved on the server, so the learner resumes on any device. Calls go one
+ * after another (a retake before the next answer); a failed save is sent again next time.
+ */
+(function () {
+  'use strict';
+  const adapters = window.lmspackAdapters = window.lmspackAdapters || {};
+
+  class LtiAdapter {
+    constructor(data, ctx) {
+      this.data = data; this.ctx = ctx;
+      this.base = data.launch.apiBase || data.apiBase; this.token = data.launch.token;
+      this.steps = data.nav.map((n) => n.id).concat(['results']);
+      this.chain = Promise.resolve(); this.results = {}; this.sent = ''; this.att = 1; this.warned = false;
+    }
+    call(method, path, body, keepalive) {
+      const run = () => fetch(this.base + path, {
+        method, keepalive: !!keepalive, credentials: 'omit', cache: 'no-store',
+        headers: { Authorization: 'Bearer ' + this.token, 'Content-Type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      }).then((r) => {
+        if (r.status === 401 && !this.warned) {
+          this.warned = true;
+          this.ctx.notice('<strong>Your session has ended.</strong> Open the activity again from your course page to carry on; your work so far is saved.');
+        }
+        return r.json().then((j) => {
+          if (!r.ok) throw Object.assign(new Error(j.error || r.status), { status: r.status });
+          if (j && 'certificate' in j) this.showCertificate(j.certificate);
+          return j;
+        });
+      });
+      if (keepalive) return run(); // leaving the page: send now, not after the queue
+      const p = this.chain.then(run, run); // in order, whatever happened before
+      this.chain = p.catch(() => {});
+      return p;
+    }
+    start() {
+      return this.call('GET', '/attempt').then((d) => {
+        const st = d.state; const q = d.quiz; const evIds = {};
+        this.data.evaluation.forEach((e) => { evIds[e.id] = e.type; });
+        const state = { v: 1, a: {}, ev: {}, t: Object.assign({}, st.reflections), att: q.try || 1 };
+        if (st.page) state.loc = st.page;
+        state.vis = this.steps.map((id) => (st.visited.includes(id) ? '1' : '0')).join('').replace(/0+$/, '');
+        Object.keys(st.evaluation).forEach((id) => { if (evIds[id] === 'text') state.t[id] = st.evaluation[id]; else state.ev[id] = st.evaluation[id]; });
+        Object.keys(d.answers).forEach((qid) => {
+          const r = d.answers[qid]; this.results[qid] = r;
+          state.a[qid] = r.response.join(',') + (r.correct ? '+' : '-');
+        });
+        if (q.last) state.last = { s: q.last.score, o: q.last.outcomes };
+        if (st.evaluationSubmitted) state.evd = 1;
+        if (st.name) state.nm = st.name;
+        this.att = state.att; this.sent = JSON.stringify(this.payload(state));
+        if (d.preview) this.ctx.notice('Teacher preview: answers are checked, nothing is recorded.');
+        return { state, learnerName: d.learner.name };
+      });
+    }
+    showCertificate(c) { // issue 5: the certificate the tool issued, and the CPD record
+      const anchor = document.getElementById('lp-cert-actions');
+      if (!anchor || this.data.launch.role === 'instructor') return;
+      let box = document.getElementById('lp-tool-cert');
+      if (!box) { box = document.createElement('ul'); box.id = 'lp-tool-cert'; box.className = 'tool-links'; anchor.after(box); }
+      const root = this.base.replace(/\/api\/v1\/?$/, '');
+      const links = c && !c.revoked ? [['Your certificate online: ' + c.code, c.urls.verify], ['Download your certificate (PDF)', c.urls.pdf], ['Download your Open Badge', c.urls.badge]] : [];
+      links.push(['Your CPD record', root + '/record?t=' + encodeURIComponent(this.token)]);
+      box.replaceChildren(...links.map(([text, href]) => {
+        const li = document.createElement('li'); const a = document.createElement('a');
+        a.textContent = text; a.href = href; a.target = '_blank'; a.rel = 'noopener'; li.append(a); return li;
+      }));
+    }
+    textLimit() { return 10000; }
+    checkAnswer(qid, response, opts) {
+      if (opts && opts.replay && this.results[qid]) return Promise.resolve(this.results[qid]);
+      return this.call('POST', '/answers', { question: qid, options: response }).then((r) => { this.results[qid] = r; return r; });
+    }
+    answered() { /* the server recorded it when it scored the answer */ }
+    payload(state) {
+      const refl = {}; const ev = {};
+      this.data.reflections.forEach((r) => { if (state.t[r.id] !== undefined) refl[r.id] = state.t[r.id]; });
+      this.data.evaluation.forEach((e) => {
+        const v = e.type === 'text' ? state.t[e.id] : state.ev[e.id];
+        if (v !== undefined) ev[e.id] = v;
+      });
+      const visited = this.steps.filter((id, i) => (state.vis || '').charAt(i) === '1');
+      const p = { visited, reflections: refl, evaluation: ev };
+      if (state.loc && this.steps.concat(['certificate']).includes(state.loc)) p.page = state.loc;
+      if (state.nm) p.name = state.nm;
+      return p;
+    }
+    save(state, s, keepalive) {
+      if ((state.att || 1) > this.att) { // the player started a retake
+        this.att = state.att; this.results = {};
+        this.call('POST', '/quiz/retake', {}).catch(() => {});
+      }
+      const body = this.payload(state);
+      const text = JSON.stringify(body);
+      if (text === this.sent) return this.chain;
+      this.sent = text;
+      return this.call('PUT', '/attempt/state', body, keepalive).catch(() => { this.sent = ''; });
+    }
+    evaluated(answers) {
+      const ev = {};
+      answers.forEach((x) => { if (x.value !== '') ev[x.q.id] = x.value; });
+      this.call('POST', '/evaluation', { answers: ev }).catch(() => {});
+    }
+    finish(s, state) {
+      this.save(state, s, true);
+      if (s.finished) this.call('POST', '/finish', {}, true).catch(() => {});
+    }
+  }
+
+  adapters.lti = (data, ctx) => (data.launch && data.launch.token ? new LtiAdapter(data, ctx) : null);
+}());

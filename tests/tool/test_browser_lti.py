@@ -1,0 +1,209 @@
+"""The whole course in Chromium through the LTI tool: launched from the test platform
+(lti1p3platform), completed by a learner with the `lti` adapter (the server scores every
+answer), resumed on "another device", and the grade arrives at the platform's AGS endpoint.
+axe-core (WCAG 2.2 AA tags) finds nothing on the tool's own pages."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+
+import pytest
+
+from tests.browser.conftest import AXE, CHROMIUM, CHROMIUM_ARGS, Learner
+from tests.conftest import require
+
+from .api_client import COURSE_MODEL, wait_for
+from .test_launch import answer_key_strings
+
+pytestmark = pytest.mark.browser
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+@pytest.fixture
+def in_chromium():
+    """Run `fn(browser)` with Debian's Chromium, in a thread of its own: tests/browser keeps
+    a sync Playwright open on the main thread for the session, and Playwright's sync API
+    runs one instance per thread."""
+    require(CHROMIUM.is_file(), f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    require(AXE.is_file(), "npm packages missing: run `npm ci` (axe-core)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover
+        require(False, "the Python package playwright is not installed")
+
+    def run(fn):
+        failure: list[BaseException] = []
+
+        def main():
+            try:
+                with sync_playwright() as p:
+                    b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+                    try:
+                        fn(b)
+                    finally:
+                        b.close()
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
+                failure.append(exc)
+
+        t = threading.Thread(target=main, name="chromium")
+        t.start()
+        t.join(300)
+        assert not t.is_alive(), "the Chromium test did not finish in 5 minutes"
+        if failure:
+            raise failure[0]
+
+    return run
+
+
+class _Top:
+    """What tests/browser's Learner drives: here the course is the top page, not a frame."""
+
+    def __init__(self, page):
+        self.page = page
+        self.frame = page
+        self.sco = page
+
+
+def _context(chromium):
+    ctx = chromium.new_context(viewport={"width": 1280, "height": 900})
+    ctx.set_default_timeout(15_000)
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    bodies: list[tuple[str, str]] = []
+
+    def keep(resp):
+        if "/api/v1/" in resp.url or "/course/" in resp.url:
+            with contextlib.suppress(Exception):  # a redirect has no body
+                bodies.append((resp.request.method + " " + resp.url, resp.text()))
+
+    page.on("response", keep)
+    return ctx, page, errors, bodies
+
+
+def _launch(page, platform, **hint):
+    page.goto(platform.issuer + "/start?" + "&".join(f"{k}={v}" for k, v in hint.items()))
+    page.locator("html.ready").wait_for(state="attached")
+    assert page.evaluate("document.documentElement.dataset.adapter") == "lti"
+
+
+def axe_violations(page) -> list[str]:
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = page.evaluate(
+        """tags => axe.run(document, {runOnly: {type: 'tag', values: tags},
+                                      resultTypes: ['violations']})""",
+        AXE_TAGS,
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} -> "
+        + "; ".join(" ".join(map(str, n["target"])) for n in v["nodes"][:4])
+        for v in result["violations"]
+    ]
+
+
+def test_learner_completes_the_course_in_chromium_and_the_grade_arrives(
+    in_chromium, tool, platform
+):
+    in_chromium(lambda chromium: _complete_course(chromium, tool, platform))
+
+
+def _complete_course(chromium, tool, platform):
+    user = "chromium-learner"
+    ctx, page, errors, bodies = _context(chromium)
+    try:
+        _launch(page, platform, user=user, role="learner", context="bc1", link="brl1")
+        learner = Learner(_Top(page), COURSE_MODEL)
+        qs = COURSE_MODEL.quiz.questions
+        # one wrong answer first time round: 20 of 21 -> 95%
+        learner.complete(correct={qs[0].id: False}, text_for=lambda rid: f"<b>{rid}</b> & me")
+        results = page.locator("#lp-results").inner_text()
+        assert page.locator("#lp-results .checklist li.todo").count() == 0, results
+        expected = int(100 * (len(qs) - 1) / len(qs) + 0.5)
+        assert f"{expected}%" in results
+
+        def final():
+            return [
+                s
+                for s in platform.services.scores
+                if s["userId"] == user and s["activityProgress"] == "Completed"
+            ]
+
+        got = wait_for(final, 20, "the grade at the platform")[-1]
+        assert got["scoreGiven"] == expected and got["gradingProgress"] == "FullyGraded"
+        assert not platform.services.duplicates
+        # the reflections went to the server as typed, and were shown escaped
+        assert page.locator("#lp-results dd").first.inner_text().startswith("<b>")
+        assert not errors, errors
+        # nothing the browser got before its first answer carried the key or any feedback
+        first = next(i for i, (what, _) in enumerate(bodies) if what.startswith("POST") and
+                     what.endswith("/api/v1/answers"))  # fmt: skip
+        assert first >= 2  # at least the course page and GET /attempt came before
+        for what, body in bodies[:first]:
+            for text in answer_key_strings():
+                assert text not in body, what
+            if "/api/v1/" in what:
+                assert "correctResponse" not in body and '"feedback"' not in body, what
+    finally:
+        ctx.close()
+
+    # another device: a new browser context resumes at the results, answers restored
+    ctx, page, errors, _ = _context(chromium)
+    try:
+        _launch(page, platform, user=user, role="learner", context="bc1", link="brl1")
+        assert page.locator("#page-results").is_visible()
+        page.locator(f"#qfb-{qs[0].id} .verdict").wait_for(state="attached")
+        assert "not correct" in page.locator(f"#qfb-{qs[0].id} .verdict").inner_text()
+        assert page.locator(f"#r-{COURSE_MODEL.reflections[0].id}").input_value().startswith("<b>")
+        # there, retake the quiz and get everything right: the new score replaces the old
+        learner = Learner(_Top(page), COURSE_MODEL)
+        learner.go("quiz")
+        page.locator("#lp-retake").click()
+        for q in qs:
+            learner.answer(q, True)
+        assert "You scored 100%" in page.locator("#lp-quiz-result").inner_text()
+
+        def hundred():
+            return [
+                s
+                for s in platform.services.scores
+                if s["userId"] == user and s.get("scoreGiven") == 100
+            ]
+
+        wait_for(hundred, 20, "the retake's score at the platform")
+        mine = [s for s in platform.services.scores if s["userId"] == user]
+        assert mine[-1]["scoreGiven"] == 100 and mine[-1]["activityProgress"] == "Completed"
+        assert not errors, errors
+    finally:
+        ctx.close()
+
+
+def test_axe_on_the_tools_pages(in_chromium, tool, platform):
+    in_chromium(lambda chromium: _axe_pages(chromium, tool, platform))
+
+
+def _axe_pages(chromium, tool, platform):
+    ctx, page, errors, _ = _context(chromium)
+    found: dict[str, list[str]] = {}
+    try:
+        _launch(page, platform, user="axe-learner", role="learner", context="ax", link="axl")
+        found["course page after launch"] = axe_violations(page)
+        page.goto(platform.issuer + "/start?user=axe-teacher&role=instructor&context=ax&link=axl")
+        page.get_by_text("Learners and results").wait_for()
+        found["teacher launch page"] = axe_violations(page)
+        page.get_by_text("Learners and results").click()
+        page.locator("h1").wait_for()
+        found["admin page"] = axe_violations(page)
+        page.goto(tool.url + "/lti/config")
+        found["config page"] = axe_violations(page)
+        resp = page.goto(tool.url + f"/course/{COURSE_MODEL.id}/{COURSE_MODEL.version}/?t=expired")
+        assert resp.status == 401
+        found["error page"] = axe_violations(page)
+        assert not errors, errors
+    finally:
+        ctx.close()
+    bad = {k: v for k, v in found.items() if v}
+    assert not bad, "axe violations:\n" + "\n".join(
+        f"[{k}] {x}" for k, vs in bad.items() for x in vs
+    )
