@@ -75,7 +75,7 @@ def test_credential_is_an_ob3_achievement_credential(snapshot) -> None:
     assert a["id"].startswith("https://cpd.example-council.gov.uk/achievements/resistance-prework/")
     assert a["name"] == snapshot.course_title
     assert snapshot.provider in a["description"]
-    assert "3 hours 58 minutes" in a["description"]
+    assert "3 hours 59 minutes" in a["description"]
     assert a["criteria"]["narrative"]
     assert [al["targetCode"] for al in a["alignment"]] == [o.id for o in snapshot.outcomes]
     for al, o in zip(a["alignment"], snapshot.outcomes, strict=True):

@@ -78,9 +78,9 @@ def test_text_is_selectable_and_complete(doc, snapshot) -> None:
         snapshot.facilitators[0],
         "20 November 2026",  # pre-work completed
         "3 December 2026",  # live session
-        "58 minutes",
+        "59 minutes",
         "3 hours",
-        "3 hours 58 minutes",
+        "3 hours 59 minutes",
         "86%",
         "pass mark 80%",
         "26 November 2026",  # issued
@@ -96,7 +96,7 @@ def test_without_live_session_only_prework_time_is_claimed(make_snapshot) -> Non
     s = make_snapshot(live_session_date=None)
     text = plain_text(reader(certificate_pdf(s)))
     assert "Live session" not in text
-    assert "Total 58 minutes" in text
+    assert "Total 59 minutes" in text
 
 
 def test_long_content_still_fits_one_page(make_snapshot, course) -> None:

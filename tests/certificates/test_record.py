@@ -81,11 +81,11 @@ def test_markdown_contains_everything(record, answers, course) -> None:
     assert PRIVACY_REMINDER in md
     assert PEER_PLACEHOLDER in md  # the peer reflection is empty: space is left for it
     assert "20 November 2026" in md and "3 December 2026" in md
-    assert "3 hours 58 minutes" in md
+    assert "3 hours 59 minutes" in md
     assert "86% (passed; pass mark 80%)" in md
     for o in course.outcomes:
         assert o.text in md
-    assert "| E-learning (pre-work) | Online, self-paced | 20 November 2026 | 58 minutes |" in md
+    assert "| E-learning (pre-work) | Online, self-paced | 20 November 2026 | 59 minutes |" in md
 
 
 def test_markdown_escapes_learner_text(record) -> None:

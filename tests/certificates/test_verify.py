@@ -16,7 +16,7 @@ def test_valid_certificate_as_typed_by_a_person(snapshot) -> None:
     assert v.learner_name == snapshot.learner_name
     assert v.course_title == snapshot.course_title
     assert v.issued_at == snapshot.issued_at
-    assert v.cpd_time == "3 hours 58 minutes"
+    assert v.cpd_time == "3 hours 59 minutes"
     assert v.revoked_at is None and v.revoked_reason == ""
 
 
