@@ -1,0 +1,390 @@
+"""The reports' database side: SQL that feeds the pure functions in summaries.py.
+
+Every query filters by platform_id AND the context's primary key, taken from the caller
+(the admin's launch token, or the CLI's --context/--platform): nothing of another platform or
+context can come back. Aggregation happens in SQL where the volume is (answers are counted
+with GROUP BY; evaluation answers are counted with SUM(CASE ...) over JSON fields), and only
+the small per-attempt fields are read (never the whole attempt state, which holds the
+reflections).
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Integer, String, and_, case, cast, func, null, select
+from sqlalchemy.orm import Session
+
+from ..course.model import Course
+from ..store.certificates import Certificate
+from ..store.models import Answer, Attempt, Context, Platform, ResourceLink, RosterMember, User
+from . import summaries as S
+
+
+def find_context(session: Session, platform_id: int, context_pk: int) -> Context | None:
+    return session.scalar(
+        select(Context).where(Context.id == context_pk, Context.platform_id == platform_id)
+    )
+
+
+def contexts_by_lti_id(session: Session, context_id: str, issuer: str | None = None):
+    """For the CLI: contexts with this LTI context id (on the platform with this issuer)."""
+    q = (
+        select(Context, Platform)
+        .join(Platform, Platform.id == Context.platform_id)
+        .where(Context.context_id == context_id)
+    )
+    if issuer:
+        q = q.where(Platform.issuer == issuer)
+    return session.execute(q).all()
+
+
+def _name_sql(name, given, family, email, sub):
+    """The name to show, computed in SQL: the platform's full name, else given + family,
+    else the email, else the user id."""
+    both = func.trim(func.coalesce(given, "") + " " + func.coalesce(family, ""))
+    return func.coalesce(
+        func.nullif(func.trim(name), ""), func.nullif(both, ""), func.nullif(email, ""), sub
+    )
+
+
+# A completion row while the report is filtered and sorted: a plain list (cheap at 10,000
+# rows); only the rows shown or exported become `summaries.CompletionRow`s.
+SUB, NAME, EMAIL, GROUPS, STATUS, SCORE, OUTCOMES, SECONDS, LAST, CODE, ROSTER, KEY, ATT = range(13)
+_RANK = {"not_attempted": 0, "incomplete": 1, "completed": 2, "failed": 3, "passed": 4}
+
+
+@dataclass
+class Completion:
+    rows: list[list]  # every learner, by name
+    outcome_ids: list[str]
+    groups: list[str]
+    roster_fetched_at: datetime | None
+    certificate_url: Callable[[str], str] | None = None
+
+    def counts(self, rows: Sequence[list] | None = None) -> dict[str, int]:
+        tally = dict.fromkeys(S.STATUSES, 0)
+        for r in self.rows if rows is None else rows:
+            tally[r[STATUS]] += 1
+        return tally
+
+    def select(
+        self,
+        *,
+        status: Sequence[str] | None = None,
+        group: str | None = None,
+        since: date | None = None,
+        before: date | None = None,
+        search: str = "",
+        sort: str = "name",
+        descending: bool = False,
+    ) -> list[list]:
+        """Filter and sort as `summaries.filter_rows` / `sort_rows` do (missing values last)."""
+        if sort not in S.SORT_KEYS:
+            raise ValueError(f"can't sort by {sort!r}")
+        wanted = set(status or ())
+        lo = S._utc(since) if since else None
+        hi = S._utc(before) if before else None
+        needle = search.casefold().strip()
+        out = []
+        for r in self.rows:
+            if wanted and r[STATUS] not in wanted:
+                continue
+            if group and group not in r[GROUPS]:
+                continue
+            if lo or hi:
+                when = r[LAST]
+                if when is None or (lo and when < lo) or (hi and when >= hi):
+                    continue
+            if needle and needle not in r[KEY] and needle not in r[EMAIL].casefold():
+                continue
+            out.append(r)
+        if sort == "name":
+            out.sort(key=lambda r: (r[KEY], r[SUB]), reverse=descending)
+            return out
+        index = {
+            "status": STATUS,
+            "score": SCORE,
+            "last_activity": LAST,
+            "minutes_spent": SECONDS,
+            "group": GROUPS,
+        }[sort]
+        rank = {s: i for i, s in enumerate(S.STATUSES)}
+
+        def value(r):
+            v = r[index]
+            if sort == "status":
+                return rank[v]
+            if sort == "group":
+                return v[0].casefold() if v else None
+            if sort == "minutes_spent":
+                return round(v / 60)
+            return v
+
+        present = [r for r in out if value(r) is not None]
+        missing = [r for r in out if value(r) is None]
+        present.sort(key=lambda r: (r[KEY], r[SUB]))
+        present.sort(key=value, reverse=descending)
+        return present + missing
+
+    def row(self, r: list) -> S.CompletionRow:
+        outcomes = r[OUTCOMES]
+        if isinstance(outcomes, str):
+            outcomes = json.loads(outcomes) if outcomes else {}
+        shares = {
+            k: (v / 100 if isinstance(v, int | float) else None)
+            for k, v in (outcomes or {}).items()
+        }
+        code = r[CODE] if r[STATUS] == "certified" else ""
+        return S.CompletionRow(
+            user_id=r[SUB],
+            name=r[NAME],
+            email=r[EMAIL],
+            groups=r[GROUPS],
+            status=r[STATUS],
+            score=r[SCORE],
+            outcomes=tuple((o, shares.get(o)) for o in self.outcome_ids),
+            minutes_spent=round(r[SECONDS] / 60),
+            last_activity=r[LAST],
+            certificate_code=code,
+            certificate_url=self.certificate_url(code) if code and self.certificate_url else "",
+            on_roster=r[ROSTER],
+        )
+
+    def load_outcomes(self, session: Session, platform_id: int, rows: Sequence[list]) -> None:
+        """Read the per-outcome results of these rows (the page shown), when `completion`
+        was asked not to read them for every learner."""
+        ids = [r[ATT] for r in rows if r[ATT] is not None and r[OUTCOMES] is None]
+        if not ids:
+            return
+        stmt = select(Attempt.id, Attempt.state[("last", "outcomes")].as_string()).where(
+            Attempt.id.in_(ids), Attempt.platform_id == platform_id
+        )
+        found = {a: text for a, text in session.connection().execute(stmt)}
+        for r in rows:
+            if r[ATT] in found:
+                r[OUTCOMES] = found[r[ATT]] or ""
+
+    def completion_rows(self, rows: Sequence[list] | None = None) -> Iterator[S.CompletionRow]:
+        for r in self.rows if rows is None else rows:
+            yield self.row(r)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Building 10,000 rows makes many small objects and no reference cycles: the cyclic
+    garbage collector would run several full passes meanwhile (half the time at that size)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def completion(
+    session: Session,
+    platform_id: int,
+    context_pk: int,
+    course: Course,
+    *,
+    certificate_url: Callable[[str], str] | None = None,
+    with_outcomes: bool = True,
+) -> Completion:
+    """Everyone on the stored NRPS roster (learner roles) and everyone who launched, with the
+    status of `summaries.status_of`. Three queries, scoped by platform and context; names are
+    chosen in SQL; per-outcome results stay JSON text until a row is shown or exported, and
+    with `with_outcomes=False` are not read at all (`Completion.load_outcomes` reads them for
+    the rows shown)."""
+    with _gc_paused():
+        return _completion(session, platform_id, context_pk, course, certificate_url, with_outcomes)
+
+
+def _completion(session, platform_id, context_pk, course, certificate_url, with_outcomes):
+
+    outcomes_text = Attempt.state[("last", "outcomes")].as_string() if with_outcomes else null()
+    conn = session.connection()
+    attempts = conn.execute(
+        select(
+            Attempt.id,
+            User.sub,
+            _name_sql(User.name, User.given_name, User.family_name, User.email, User.sub),
+            User.email,
+            Attempt.status,
+            Attempt.score,
+            Attempt.started_at,
+            Attempt.updated_at,
+            outcomes_text,
+            ResourceLink.title,
+        )
+        .join(User, User.id == Attempt.user_id)
+        .join(ResourceLink, ResourceLink.id == Attempt.resource_link_id)
+        .where(
+            Attempt.platform_id == platform_id,
+            Attempt.context_id == context_pk,
+            User.platform_id == platform_id,
+        )
+    ).all()
+    certs: dict[str, str] = {}
+    for sub, code, revoked_at in conn.execute(
+        select(User.sub, Certificate.code, Certificate.revoked_at)
+        .join(User, User.id == Certificate.user_id)
+        .where(Certificate.platform_id == platform_id, Certificate.context_id == context_pk)
+        .order_by(Certificate.issued_at, Certificate.seq)
+    ):
+        if revoked_at is None:
+            certs[sub] = code
+        else:
+            certs.setdefault(sub, "")
+
+    by_sub: dict[str, list] = {}
+    best: dict[str, int] = {}
+    for att, sub, name, email, status, score, started, updated, outs, link in attempts:
+        rank = _RANK.get(status, 0)
+        group = link or ""
+        prior = by_sub.get(sub)
+        if prior is not None:
+            if group not in prior[GROUPS]:
+                prior[GROUPS] = (*prior[GROUPS], group)
+            if updated and (prior[LAST] is None or updated > prior[LAST]):
+                prior[LAST] = updated
+            if best[sub] >= rank:
+                continue
+        secs = int(max(0.0, ((updated or started) - started).total_seconds()))
+        if sub in certs and certs[sub]:
+            st = "certified"
+        elif status == "passed":
+            st = "passed"
+        elif status == "failed":
+            st = "failed"
+        else:
+            st = "in progress"
+        row = [
+            sub,
+            name,
+            email or "",
+            prior[GROUPS] if prior else (group,),
+            st,
+            None if score is None else int(round(score)),
+            outs,
+            secs,
+            max(filter(None, (prior[LAST] if prior else None, updated)), default=None),
+            certs.get(sub, ""),
+            False,
+            name.casefold(),
+            att,
+        ]
+        by_sub[sub] = row
+        best[sub] = rank
+    fetched = None
+    roster_rows = conn.execute(
+        select(
+            RosterMember.sub,
+            _name_sql(
+                RosterMember.name,
+                RosterMember.given_name,
+                RosterMember.family_name,
+                RosterMember.email,
+                RosterMember.sub,
+            ),
+            RosterMember.email,
+            cast(RosterMember.roles, String),
+            RosterMember.fetched_at,
+        ).where(RosterMember.platform_id == platform_id, RosterMember.context_id == context_pk)
+    ).all()
+    rows: list[list] = []
+    for sub, name, email, roles, at in roster_rows:
+        if fetched is None or at > fetched:
+            fetched = at
+        if roles and "Learner" not in roles and roles.strip() not in ("[]", "null"):
+            continue
+        row = by_sub.pop(sub, None)
+        if row is None:
+            row = [sub, name, email or "", (), "not started", None, "", 0, None, "", True, "", None]
+        else:  # the roster's name and email are the more recent
+            row[NAME], row[EMAIL], row[ROSTER] = name or row[NAME], email or row[EMAIL], True
+        row[KEY] = row[NAME].casefold()
+        rows.append(row)
+    rows.extend(by_sub.values())
+    rows.sort(key=lambda r: (r[KEY], r[SUB]))
+    groups = sorted({g for r in rows for g in r[GROUPS] if g})
+    return Completion(rows, [o.id for o in course.outcomes], groups, fetched, certificate_url)
+
+
+def analysis(
+    session: Session, platform_id: int, context_pk: int, course: Course
+) -> tuple[list[S.ItemStat], list[S.ItemStat]]:
+    """(outcome stats, question stats): every submitted answer of every try, counted in SQL."""
+    correct = func.sum(case((Answer.correct.is_(True), 1), else_=0))
+    counts = session.execute(
+        select(Answer.question_id, Answer.outcome_id, func.count(), correct)
+        .join(Attempt, Attempt.id == Answer.attempt_id)
+        .where(Attempt.platform_id == platform_id, Attempt.context_id == context_pk)
+        .group_by(Answer.question_id, Answer.outcome_id)
+    ).all()
+    outcome_items, question_items = S.items_for_course(course)
+    by_outcome: dict[str, list[int]] = {}
+    for _q, o, n, c in counts:
+        t = by_outcome.setdefault(o, [0, 0])
+        t[0] += int(n)
+        t[1] += int(c or 0)
+    q_stats = S.item_stats_from_counts(((q, n, c) for q, _o, n, c in counts), question_items)
+    o_stats = S.item_stats_from_counts(
+        ((o, a, c) for o, (a, c) in by_outcome.items()), outcome_items
+    )
+    return o_stats, q_stats
+
+
+def evaluation(
+    session: Session, platform_id: int, context_pk: int, course: Course
+) -> S.EvaluationSummary:
+    """Submitted evaluations only, counted in SQL; comments read one field at a time."""
+    questions = course.evaluation.questions
+    submitted = Attempt.state["evaluationSubmitted"].as_string()
+    scope = and_(
+        Attempt.platform_id == platform_id,
+        Attempt.context_id == context_pk,
+        submitted.is_not(None),
+    )
+    cols: list[Any] = [func.count()]
+    for q in questions:
+        v = Attempt.state[("evaluation", q.id)].as_string()
+        if q.type == "yes-no":
+            cols.append(func.sum(case((v.in_(("yes", "no")), 1), else_=0)))
+            cols.append(func.sum(case((v == "yes", 1), else_=0)))
+        elif q.type == "rating":
+            ok = v.in_(("1", "2", "3", "4", "5"))
+            cols.append(func.sum(case((ok, 1), else_=0)))
+            cols.append(func.sum(case((ok, func.cast(v, Integer)), else_=0)))
+    row = session.execute(select(*cols).where(scope)).one()
+    responses, rest = int(row[0] or 0), list(row[1:])
+    yes_counts, rating_sums = [], []
+    for q in questions:
+        if q.type in ("yes-no", "rating"):
+            answered, value = int(rest.pop(0) or 0), int(rest.pop(0) or 0)
+            (yes_counts if q.type == "yes-no" else rating_sums).append((q.id, answered, value))
+    comments: list[S.Comment] = []
+    for q in questions:
+        if q.type != "text":
+            continue
+        v = Attempt.state[("evaluation", q.id)].as_string()
+        for text, at in session.execute(select(v, submitted).where(scope, v.is_not(None), v != "")):
+            if text and text.strip():
+                comments.append(S.Comment(q.id, text.strip(), _parse_time(at)))
+    return S.evaluation_from_counts(responses, yes_counts, rating_sums, comments, questions)
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None

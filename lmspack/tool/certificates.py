@@ -1,0 +1,320 @@
+"""The `certificates` blueprint: public verification, certificate downloads, the issuer
+profile, and the learner's CPD record.
+
+    GET /verify                         a form to type a code (?code= redirects)
+    GET /verify/<code>                  public, no login: valid (for whom, which course, when,
+                                        CPD time), revoked, or a 404 page for an unknown code
+    GET /certificates/<code>            -> /verify/<code>
+    GET /certificates/<code>.pdf        the PDF, rendered from the stored snapshot (410 if revoked)
+    GET /certificates/<code>.badge.json the Open Badges 3.0 AchievementCredential as a VC-JWT
+                                        signed with the tool's current key (in /lti/jwks)
+    GET /issuer                         the badge issuer's Profile (JSON)
+    GET /record?t=<launch token>        the learner's CPD record (page), .pdf and .md downloads
+
+Guessing codes: a code carries 100 random bits (codes.py), so guessing is impractical by
+itself. Lookups are one equality match on the unique index of the canonical code (no prefix
+or partial matching, no comparison in Python), so how long a miss takes says nothing about
+other codes. On top, each client address gets VERIFY_LIMIT lookups a minute (per worker
+process; over it: 429 with Retry-After).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+
+from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from ..certificates import issue
+from ..certificates.badge import Issuer, issue_badge
+from ..certificates.codes import normalise
+from ..certificates.pdf import certificate_pdf
+from ..certificates.record import PRIVACY_REMINDER, record_for, record_markdown, record_pdf
+from ..certificates.snapshot import hours_and_minutes
+from ..store import keys as tool_keys
+from ..store.certificates import Certificate
+from ..store.models import Attempt, User
+from .app import allow_framing_by_platform, base_url, db, read_db, sites
+from .launch_token import require_launch
+
+bp = Blueprint("certificates", __name__)
+log = logging.getLogger("lmspack.tool.certificates")
+
+VERIFY_LIMIT = 60  # lookups per client address per minute (per process)
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+class RateLimiter:
+    """A fixed-window counter per key, in this process's memory (bounded LRU)."""
+
+    def __init__(self, limit: int, window: float = 60.0, size: int = 10_000):
+        self.limit, self.window, self.size = limit, window, size
+        self.hits: OrderedDict[str, tuple[float, int]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def allow(self, key: str) -> bool:
+        now = time.monotonic()
+        with self.lock:
+            start, n = self.hits.pop(key, (now, 0))
+            if now - start >= self.window:
+                start, n = now, 0
+            n += 1
+            self.hits[key] = (start, n)
+            while len(self.hits) > self.size:
+                self.hits.popitem(last=False)
+            return n <= self.limit
+
+
+@bp.record_once
+def _setup(state) -> None:
+    limit = int(state.app.config.get("VERIFY_RATE_LIMIT", VERIFY_LIMIT))
+    state.app.extensions["lmspack.verify_limiter"] = RateLimiter(limit)
+
+
+def _limit() -> None:
+    from flask import current_app
+
+    limiter: RateLimiter = current_app.extensions["lmspack.verify_limiter"]
+    if not limiter.allow(request.remote_addr or "?"):
+        abort(
+            Response(
+                render_template(
+                    "error.html",
+                    status=429,
+                    title="Too many requests",
+                    message="Too many certificate look-ups from your address. "
+                    "Please wait a minute and try again.",
+                    hint=None,
+                ),
+                429,
+                {"Retry-After": "60", **NO_STORE},
+            )
+        )
+
+
+def _lookup(code: str) -> Certificate | None:
+    _limit()
+    return issue.find(read_db(), code)
+
+
+def _not_found(code: str):
+    return render_template("verify_unknown.html", code=code[:60]), 404, NO_STORE
+
+
+# --------------------------------------------------------------------------- verification
+
+
+@bp.get("/verify")
+def verify_form():
+    typed = request.args.get("code", "")
+    if typed:
+        canonical = normalise(typed)
+        if canonical:
+            return redirect(url_for("certificates.verify", code=canonical), code=303)
+        return render_template("verify_form.html", code=typed[:60], invalid=True), 400, NO_STORE
+    return render_template("verify_form.html", code="", invalid=False), NO_STORE
+
+
+@bp.get("/verify/<code>")
+def verify(code: str):
+    cert = _lookup(code)
+    if cert is None:
+        return _not_found(code)
+    canonical = cert.code
+    if code != canonical:  # typed in lower case, without hyphens, ...: show the canonical URL
+        return redirect(url_for("certificates.verify", code=canonical), code=301)
+    snap = issue.snapshot_of(cert)
+    return render_template(
+        "verify.html",
+        cert=cert,
+        s=snap,
+        hm=hours_and_minutes,
+        urls=issue.urls(base_url(), cert.code),
+    ), NO_STORE
+
+
+@bp.get("/certificates/<code>")
+def certificate_page(code: str):
+    canonical = normalise(code)
+    if canonical is None:
+        return _not_found(code)
+    return redirect(url_for("certificates.verify", code=canonical), code=303)
+
+
+def _valid_or_gone(code: str) -> Certificate:
+    cert = _lookup(code)
+    if cert is None:
+        abort(404, description="No certificate has this code.")
+    if cert.revoked_at is not None:
+        abort(410, description="This certificate was revoked; it can no longer be downloaded.")
+    return cert
+
+
+@bp.get("/certificates/<code>.pdf")
+def certificate_download(code: str):
+    cert = _valid_or_gone(code)
+    pdf = certificate_pdf(issue.snapshot_of(cert))
+    name = f"certificate-{cert.code}.pdf"
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', **NO_STORE},
+    )
+
+
+def badge_issuer(provider: str) -> Issuer:
+    b = base_url()
+    return Issuer(id=f"{b}/issuer", name=provider, url=f"{b}/")
+
+
+@bp.get("/certificates/<code>.badge.json")
+def badge_download(code: str):
+    cert = _valid_or_gone(code)
+    snap = issue.snapshot_of(cert)
+    key = tool_keys.signing_key(read_db())
+    token = issue_badge(snap, badge_issuer(snap.provider), key.private_pem, key.kid)
+    name = f"badge-{cert.code}.json"
+    body = {
+        "type": "OpenBadgeCredential",
+        "format": "vc+jwt",
+        "jwks": f"{base_url()}/lti/jwks",
+        "credential": token,
+    }
+    from flask import json
+
+    return Response(
+        json.dumps(body, indent=2),
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', **NO_STORE},
+    )
+
+
+@bp.get("/issuer")
+def issuer_profile():
+    first = next(iter(sites().values()))
+    b = base_url()
+    return {
+        "@context": [
+            "https://www.w3.org/ns/credentials/v2",
+            "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+        ],
+        "id": f"{b}/issuer",
+        "type": ["Profile"],
+        "name": first.course.provider,
+        "url": f"{b}/",
+    }
+
+
+# --------------------------------------------------------------------------- learner side
+
+
+def certificate_view(cert: Certificate | None) -> dict | None:
+    """What the learner API reports about the attempt's certificate."""
+    if cert is None:
+        return None
+    return {
+        "code": cert.code,
+        "issuedAt": cert.issued_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "revoked": cert.revoked_at is not None,
+        "urls": issue.urls(base_url(), cert.code),
+    }
+
+
+def issue_hook(session, course, attempt) -> dict | None:
+    """Called by the learner API (inside its transaction, the attempt row locked) after the
+    attempt changed: issues the certificate when the rules are met; returns its view."""
+    try:
+        with session.begin_nested():  # a failure here never loses the learner's saved work
+            cert = issue.maybe_issue(session, course, attempt, base_url=base_url())
+    except Exception:
+        log.exception("could not issue the certificate of attempt %s", attempt.id)
+        return None
+    return certificate_view(cert)
+
+
+def attempt_certificate(session, attempt) -> dict | None:
+    """The attempt's certificate for GET /api/v1/attempt (no issuing on a read)."""
+    return certificate_view(issue.for_attempt(session, attempt))
+
+
+def _learner_attempt():
+    launch = g.launch
+    if launch.attempt_id is None:
+        abort(403, description="An instructor's preview has no CPD record.")
+    s = read_db()
+    attempt = s.scalar(
+        select(Attempt).where(
+            Attempt.id == launch.attempt_id,
+            Attempt.user_id == launch.user_id,
+            Attempt.platform_id == launch.platform_id,
+            Attempt.context_id == launch.context_id,
+            Attempt.resource_link_id == launch.resource_link_id,
+        )
+    )
+    site = sites().get(launch.course_id)
+    if attempt is None or site is None:
+        abort(404, description="No attempt of this course for your launch.")
+    user = s.scalar(select(User).where(User.id == launch.user_id))
+    return s, attempt, site.course, user
+
+
+def _record():
+    s, attempt, course, user = _learner_attempt()
+    cert = issue.for_attempt(s, attempt)
+    valid = cert if cert is not None and cert.revoked_at is None else None
+    state = attempt.state or {}
+    last = state.get("last")
+    rec = record_for(
+        course,
+        learner_name=issue.learner_name(user, state) or "",
+        prework_completed_on=attempt.completed_at,
+        score=int(last["score"]) if last else None,
+        answers=dict(state.get("reflections") or {}),
+        live_session_date=issue.attendance_on(s, attempt),
+        certificate=issue.snapshot_of(valid) if valid else None,
+    )
+    return rec
+
+
+@bp.get("/record")
+@require_launch("learner")
+def record_page():
+    allow_framing_by_platform(g.launch.platform_id)
+    rec = _record()
+    token = request.args.get("t", "")
+    return render_template(
+        "record.html",
+        r=rec,
+        hm=hours_and_minutes,
+        reminder=PRIVACY_REMINDER,
+        pdf_url=url_for("certificates.record_download_pdf", t=token),
+        md_url=url_for("certificates.record_download_md", t=token),
+    ), NO_STORE
+
+
+@bp.get("/record.pdf")
+@require_launch("learner")
+def record_download_pdf():
+    rec = _record()
+    return Response(
+        record_pdf(rec),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": 'attachment; filename="cpd-record.pdf"', **NO_STORE},
+    )
+
+
+@bp.get("/record.md")
+@require_launch("learner")
+def record_download_md():
+    rec = _record()
+    return Response(
+        record_markdown(rec),
+        mimetype="text/markdown; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="cpd-record.md"', **NO_STORE},
+    )
+
+
+__all__ = ["bp", "certificate_view", "db", "issue_hook"]

@@ -1,0 +1,273 @@
+"""`lmspack certificates ...` and `lmspack report ...` (added by cli.register).
+
+    lmspack certificates list --context ID [--platform ISSUER]
+    lmspack certificates show CODE
+    lmspack certificates revoke CODE --reason TEXT
+    lmspack certificates reissue CODE --reason TEXT [--name NAME] [--base-url URL]
+    lmspack certificates attend --context ID [--platform ISSUER] --user SUB --date YYYY-MM-DD
+    lmspack report completions|outcomes|evaluation --context ID [--platform ISSUER]
+                   [--format csv|json] [--course DIR]
+
+--context is the platform's context id (e.g. a Moodle course id as sent in the launch);
+--platform the platform's issuer, needed when two platforms use the same context id.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+
+import click
+
+from .cli import _store, db_option
+
+platform_option = click.option(
+    "--platform",
+    "issuer",
+    default=None,
+    help="The platform's issuer (if the context id is shared).",
+)
+context_option = click.option(
+    "--context", "context_id", required=True, help="The context id the platform sends."
+)
+
+
+def _context(session, context_id: str, issuer: str | None):
+    from ..reports.data import contexts_by_lti_id
+
+    found = contexts_by_lti_id(session, context_id, issuer)
+    if not found:
+        raise click.ClickException(
+            f"No context {context_id!r}" + (f" on {issuer}" if issuer else "")
+        )
+    if len(found) > 1:
+        issuers = ", ".join(sorted({p.issuer for _c, p in found}))
+        raise click.ClickException(
+            f"Context {context_id!r} exists on several platforms ({issuers}): add --platform."
+        )
+    return found[0]
+
+
+def _base_url(base_url: str | None) -> str:
+    from .config import ToolConfig
+
+    url = base_url or ToolConfig.load().base_url
+    if not url:
+        raise click.ClickException(
+            "Set LMSPACK_BASE_URL (or --base-url): it is in the new code's URL."
+        )
+    return url.rstrip("/")
+
+
+def _course(course_dir: str | None):
+    from pathlib import Path
+
+    from ..course import load_course
+    from .config import ToolConfig
+
+    return load_course(Path(course_dir or ToolConfig.load().course))
+
+
+def _course_or_none():
+    """The served course, for a re-issue to add recorded attendance; None if unreadable."""
+    try:
+        return _course(None)
+    except Exception:
+        return None
+
+
+# --------------------------------------------------------------------------- certificates
+
+
+@click.group("certificates")
+def certificates_group() -> None:
+    """Issued certificates: list, show, revoke, re-issue; record live-session attendance."""
+
+
+@certificates_group.command("list")
+@context_option
+@platform_option
+@click.option("--json", "as_json", is_flag=True)
+@db_option
+def certificates_list(context_id, issuer, as_json, database_url) -> None:
+    """The certificates issued in a context."""
+    from sqlalchemy import select
+
+    from ..store.certificates import Certificate
+
+    with _store(database_url).transaction() as s:
+        ctx, platform = _context(s, context_id, issuer)
+        rows = [
+            {
+                "code": c.code,
+                "name": c.learner_name,
+                "issued_at": c.issued_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "revoked_at": c.revoked_at.strftime("%Y-%m-%dT%H:%M:%SZ") if c.revoked_at else None,
+            }
+            for c in s.scalars(
+                select(Certificate)
+                .where(Certificate.platform_id == platform.id, Certificate.context_id == ctx.id)
+                .order_by(Certificate.issued_at)
+            )
+        ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for r in rows:
+        state = f"revoked {r['revoked_at']}" if r["revoked_at"] else "valid"
+        click.echo(f"{r['code']}  {r['issued_at']}  {state}  {r['name']}")
+
+
+def _find(s, code: str):
+    from ..certificates.issue import find
+
+    cert = find(s, code)
+    if cert is None:
+        raise click.ClickException(f"No certificate has the code {code!r}.")
+    return cert
+
+
+@certificates_group.command("show")
+@click.argument("code")
+@db_option
+def certificates_show(code, database_url) -> None:
+    """What a certificate certifies (its frozen snapshot) and its state."""
+    with _store(database_url).transaction() as s:
+        c = _find(s, code)
+        click.echo(json.dumps(c.snapshot, indent=2, ensure_ascii=False))
+        if c.revoked_at:
+            click.echo(f"Revoked {c.revoked_at:%Y-%m-%d %H:%M} UTC: {c.revoked_reason}")
+
+
+@certificates_group.command("revoke")
+@click.argument("code")
+@click.option("--reason", required=True, help="Why (kept with the certificate, not public).")
+@db_option
+def certificates_revoke(code, reason, database_url) -> None:
+    """Revoke CODE: /verify/CODE then says it was revoked, and downloads stop."""
+    from ..certificates.issue import revoke
+
+    with _store(database_url).transaction() as s:
+        c = _find(s, code)
+        already = c.revoked_at is not None
+        revoke(s, c, reason)
+        click.echo(f"{c.code} {'was already revoked' if already else 'revoked'}")
+
+
+@certificates_group.command("reissue")
+@click.argument("code")
+@click.option("--reason", required=True)
+@click.option("--name", default=None, help="A corrected learner name for the new certificate.")
+@click.option("--base-url", default=None, help="The tool's public URL (default LMSPACK_BASE_URL).")
+@db_option
+def certificates_reissue(code, reason, name, base_url, database_url) -> None:
+    """Issue a new certificate (new code) for what CODE certified; revoke CODE."""
+    from ..certificates.issue import reissue
+
+    url = _base_url(base_url)
+    with _store(database_url).transaction() as s:
+        c = _find(s, code)
+        try:
+            new = reissue(
+                s, c, base_url=url, reason=reason, learner_name=name, course=_course_or_none()
+            )
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"{c.code} revoked; new certificate {new.code}")
+
+
+@certificates_group.command("attend")
+@context_option
+@platform_option
+@click.option("--user", "sub", required=True, help="The learner's user id (sub) on the platform.")
+@click.option("--date", "on", required=True, help="YYYY-MM-DD")
+@db_option
+def certificates_attend(context_id, issuer, sub, on, database_url) -> None:
+    """Record that a learner attended the live session (for courses that require it)."""
+    from sqlalchemy import select
+
+    from ..store.certificates import Attendance
+    from ..store.models import User
+
+    try:
+        day = date.fromisoformat(on)
+    except ValueError as exc:
+        raise click.ClickException("--date must be YYYY-MM-DD") from exc
+    with _store(database_url).transaction() as s:
+        ctx, platform = _context(s, context_id, issuer)
+        user = s.scalar(
+            select(User).where(
+                User.platform_id == platform.id,
+                User.deployment_id == ctx.deployment_id,
+                User.sub == sub,
+            )
+        )
+        if user is None:
+            raise click.ClickException(f"No learner {sub!r} has launched in this context yet.")
+        row = s.scalar(
+            select(Attendance).where(Attendance.context_id == ctx.id, Attendance.user_id == user.id)
+        )
+        if row is None:
+            s.add(
+                Attendance(
+                    platform_id=platform.id, context_id=ctx.id, user_id=user.id, attended_on=day
+                )
+            )
+        else:
+            row.attended_on = day
+        click.echo(f"{sub} attended on {day.isoformat()}")
+
+
+# --------------------------------------------------------------------------- reports
+
+
+@click.command("report")
+@click.argument("kind", type=click.Choice(["completions", "outcomes", "evaluation"]))
+@context_option
+@platform_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
+)
+@click.option(
+    "--course", "course_dir", default=None, help="Course folder (default $LMSPACK_COURSE)."
+)
+@click.option("--base-url", default=None, help="For certificate links (default LMSPACK_BASE_URL).")
+@db_option
+def report_cmd(kind, context_id, issuer, fmt, course_dir, base_url, database_url) -> None:
+    """Print a report of one context as CSV (UTF-8 with BOM) or JSON."""
+    from ..certificates.issue import verify_url
+    from ..reports import data
+    from ..reports import summaries as S
+    from ..reports.csv import csv_chunks
+
+    course = _course(course_dir)
+    from .config import ToolConfig
+
+    url = (base_url or ToolConfig.load().base_url or "").rstrip("/")
+    store = _store(database_url)
+    with store.read_sessions() as s:
+        ctx, platform = _context(s, context_id, issuer)
+        if kind == "completions":
+            rep = data.completion(
+                s,
+                platform.id,
+                ctx.id,
+                course,
+                certificate_url=(lambda code: verify_url(url, code)) if url else None,
+            )
+            rows = list(rep.completion_rows())
+            result, csv_parts = rows, S.completion_csv(rows, rep.outcome_ids)
+        elif kind == "outcomes":
+            o, q = data.analysis(s, platform.id, ctx.id, course)
+            result, csv_parts = {"outcomes": o, "questions": q}, S.analysis_csv(o, q)
+        else:
+            e = data.evaluation(s, platform.id, ctx.id, course)
+            result, csv_parts = e, S.evaluation_csv(e)
+        if fmt == "json":
+            click.echo(json.dumps(S.to_jsonable(result), indent=2, ensure_ascii=False))
+            return
+        out = sys.stdout.buffer
+        for chunk in csv_chunks(*csv_parts):
+            out.write(chunk.encode("utf-8"))
+        out.flush()

@@ -1,0 +1,351 @@
+"""The `reports` blueprint: admin reports and certificate management, for a launch with an
+instructor or administrator role, scoped to THAT launch's platform and context.
+
+    GET  /admin/<ctx>/completions[.csv]   every learner (NRPS roster + launched): status, score,
+                                          per-outcome results, time, last activity, certificate;
+                                          ?status=&group=&since=&before=&q=&sort=&desc=1&page=
+    GET  /admin/<ctx>/outcomes[.csv]      outcome and question analysis (answered, share right)
+    GET  /admin/<ctx>/evaluation[.csv]    share answering yes, mean ratings, comments
+    GET  /admin/<ctx>/certificates/<code> one certificate, with revoke and re-issue forms
+    POST /admin/<ctx>/certificates/<code>/revoke   reason=
+    POST /admin/<ctx>/certificates/<code>/reissue  reason=, name= (optional correction)
+    POST /admin/<ctx>/roster              fetch the roster again (NRPS)
+
+The launch token comes as ?t= (page loads, form actions) or a bearer header. `<ctx>` must be
+the token's context (else 403) and every query filters by the token's platform and context, so
+a direct URL to another context or another platform's certificate gives 403 or 404.
+CSV is streamed (lmspack.reports.csv): UTF-8 with BOM, ISO dates, formulas neutralised.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
+
+from ..certificates import issue
+from ..reports import data
+from ..reports import summaries as S
+from ..reports.csv import csv_bytes
+from .app import allow_framing_by_platform, base_url, db, read_db, sites, store
+from .launch_token import require_launch
+
+bp = Blueprint("reports", __name__)
+
+PER_PAGE = 100
+NO_STORE = {"Cache-Control": "no-store"}
+STATUS_LABELS = {
+    "not started": "Not started",
+    "in progress": "In progress",
+    "failed": "Not passed",
+    "passed": "Passed",
+    "certified": "Certified",
+}
+
+
+def _scope(context_id: int):
+    """The launch's platform and context, checked against the URL; the course it serves."""
+    launch = g.launch
+    allow_framing_by_platform(launch.platform_id)
+    if launch.context_id != context_id:
+        abort(403, description="Your launch is for another course; open this page from there.")
+    ctx = data.find_context(read_db(), launch.platform_id, context_id)
+    if ctx is None:
+        abort(404, description="No such course.")
+    site = sites().get(launch.course_id)
+    if site is None:
+        abort(404, description="This tool no longer serves this course.")
+    return launch, ctx, site.course
+
+
+def _token() -> str:
+    return request.args.get("t", "")
+
+
+def _link(endpoint: str, **params) -> str:
+    return url_for(endpoint, **params, t=_token())
+
+
+def _csv(name: str, header, rows) -> Response:
+    return Response(
+        csv_bytes(header, rows),
+        mimetype="text/csv",
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', **NO_STORE},
+    )
+
+
+def _date(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        abort(400, description=f"Not a date (YYYY-MM-DD): {value[:20]!r}.")
+
+
+def _filters():
+    a = request.args
+    statuses = [s for s in a.getlist("status") if s]
+    bad = [s for s in statuses if s not in S.STATUSES]
+    if bad:
+        abort(400, description=f"Unknown status {bad[0][:30]!r}.")
+    sort = a.get("sort", "name")
+    if sort not in S.SORT_KEYS:
+        abort(400, description=f"Cannot sort by {sort[:30]!r}.")
+    return {
+        "status": statuses,
+        "group": a.get("group", ""),
+        "since": _date(a.get("since")),
+        "before": _date(a.get("before")),
+        "q": a.get("q", "")[:100],
+        "sort": sort,
+        "desc": a.get("desc") == "1",
+    }
+
+
+def _completion_rows(launch, ctx, course, f, *, certificate_url=None, with_outcomes=True):
+    def admin_url(code: str) -> str:
+        return (
+            url_for("reports.certificate_admin", context_id=ctx.id, code=code)
+            + "?"
+            + (urlencode({"t": _token()}))
+        )
+
+    report = data.completion(
+        read_db(),
+        launch.platform_id,
+        ctx.id,
+        course,
+        certificate_url=certificate_url or admin_url,
+        with_outcomes=with_outcomes,
+    )
+    rows = report.select(
+        status=f["status"],
+        group=f["group"] or None,
+        since=f["since"],
+        before=f["before"],
+        search=f["q"],
+        sort=f["sort"],
+        descending=f["desc"],
+    )
+    return report, rows
+
+
+@bp.get("/admin/<int:context_id>/completions")
+@require_launch("instructor")
+def completions(context_id: int):
+    launch, ctx, course = _scope(context_id)
+    f = _filters()
+    report, rows = _completion_rows(launch, ctx, course, f, with_outcomes=False)
+    pages = max(1, math.ceil(len(rows) / PER_PAGE))
+    try:
+        page = min(max(1, int(request.args.get("page", 1))), pages)
+    except ValueError:
+        page = 1
+    page_rows = rows[(page - 1) * PER_PAGE : page * PER_PAGE]
+    report.load_outcomes(read_db(), launch.platform_id, page_rows)
+    shown = list(report.completion_rows(page_rows))
+    query = {k: v for k, v in request.args.items(multi=True) if k != "page"}
+
+    def page_url(n: int) -> str:
+        items = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
+        return request.path + "?" + urlencode([*items, ("page", n)])
+
+    def sort_url(key: str) -> str:
+        items = [(k, v) for k, v in request.args.items(multi=True) if k not in ("sort", "desc")]
+        desc = "1" if f["sort"] == key and not f["desc"] else "0"
+        return request.path + "?" + urlencode([*items, ("sort", key), ("desc", desc)])
+
+    csv_url = request.path + ".csv?" + urlencode(list(request.args.items(multi=True)))
+    return render_template(
+        "report_completions.html",
+        ctx=ctx,
+        course=course,
+        rows=shown,
+        total=len(rows),
+        all_total=len(report.rows),
+        counts=report.counts(),
+        groups=report.groups,
+        outcome_ids=report.outcome_ids,
+        f=f,
+        page=page,
+        pages=pages,
+        page_url=page_url,
+        sort_url=sort_url,
+        csv_url=csv_url,
+        query=query,
+        labels=STATUS_LABELS,
+        statuses=S.STATUSES,
+        sort_keys=S.SORT_KEYS,
+        roster_fetched_at=report.roster_fetched_at,
+        nav=_nav(ctx.id),
+        token=_token(),
+    ), NO_STORE
+
+
+@bp.get("/admin/<int:context_id>/completions.csv")
+@require_launch("instructor")
+def completions_csv(context_id: int):
+    launch, ctx, course = _scope(context_id)
+    # the CSV carries public verification links, not links to admin pages
+    root = base_url()  # read now: the rows are made while the response streams
+    report, rows = _completion_rows(
+        launch, ctx, course, _filters(), certificate_url=lambda code: issue.verify_url(root, code)
+    )
+    header, body = S.completion_csv(report.completion_rows(rows), report.outcome_ids)
+    return _csv(f"completions-{ctx.id}.csv", header, body)
+
+
+@bp.get("/admin/<int:context_id>/outcomes")
+@require_launch("instructor")
+def outcomes(context_id: int):
+    launch, ctx, course = _scope(context_id)
+    o_stats, q_stats = data.analysis(read_db(), launch.platform_id, ctx.id, course)
+    return render_template(
+        "report_outcomes.html",
+        ctx=ctx,
+        course=course,
+        outcomes=o_stats,
+        questions=q_stats,
+        hardest=S.hardest(q_stats)[:5],
+        nav=_nav(ctx.id),
+    ), NO_STORE
+
+
+@bp.get("/admin/<int:context_id>/outcomes.csv")
+@require_launch("instructor")
+def outcomes_csv(context_id: int):
+    launch, ctx, course = _scope(context_id)
+    o_stats, q_stats = data.analysis(read_db(), launch.platform_id, ctx.id, course)
+    header, body = S.analysis_csv(o_stats, q_stats)
+    return _csv(f"outcomes-{ctx.id}.csv", header, body)
+
+
+@bp.get("/admin/<int:context_id>/evaluation")
+@require_launch("instructor")
+def evaluation(context_id: int):
+    launch, ctx, course = _scope(context_id)
+    summary = data.evaluation(read_db(), launch.platform_id, ctx.id, course)
+    return render_template(
+        "report_evaluation.html", ctx=ctx, course=course, e=summary, nav=_nav(ctx.id)
+    ), NO_STORE
+
+
+@bp.get("/admin/<int:context_id>/evaluation.csv")
+@require_launch("instructor")
+def evaluation_csv(context_id: int):
+    launch, ctx, course = _scope(context_id)
+    summary = data.evaluation(read_db(), launch.platform_id, ctx.id, course)
+    header, body = S.evaluation_csv(summary)
+    return _csv(f"evaluation-{ctx.id}.csv", header, body)
+
+
+# --------------------------------------------------------------------------- certificates
+
+
+def _scoped_certificate(session, launch, ctx, code: str):
+    cert = issue.find(session, code, platform_id=launch.platform_id, context_id=ctx.id)
+    if cert is None:
+        abort(404, description="No certificate with this code in this course.")
+    return cert
+
+
+@bp.get("/admin/<int:context_id>/certificates/<code>")
+@require_launch("instructor")
+def certificate_admin(context_id: int, code: str):
+    launch, ctx, _course = _scope(context_id)
+    cert = _scoped_certificate(read_db(), launch, ctx, code)
+    replacement = None
+    if cert.replaced_by:
+        from ..store.certificates import Certificate
+
+        replacement = read_db().get(Certificate, cert.replaced_by)
+        if replacement is not None and replacement.platform_id != launch.platform_id:
+            replacement = None
+    return render_template(
+        "report_certificate.html",
+        ctx=ctx,
+        cert=cert,
+        s=issue.snapshot_of(cert),
+        replacement=replacement,
+        verify_url=issue.verify_url(base_url(), cert.code),
+        revoke_url=_link("reports.certificate_revoke", context_id=ctx.id, code=cert.code),
+        reissue_url=_link("reports.certificate_reissue", context_id=ctx.id, code=cert.code),
+        replacement_url=(
+            _link("reports.certificate_admin", context_id=ctx.id, code=replacement.code)
+            if replacement
+            else ""
+        ),
+        nav=_nav(ctx.id),
+        done=request.args.get("done", ""),
+    ), NO_STORE
+
+
+def _reason() -> str:
+    reason = (request.form.get("reason") or "").strip()
+    if not reason:
+        abort(400, description="Give a reason.")
+    return reason[:2000]
+
+
+@bp.post("/admin/<int:context_id>/certificates/<code>/revoke")
+@require_launch("instructor")
+def certificate_revoke(context_id: int, code: str):
+    launch, ctx, _course = _scope(context_id)
+    session = db()
+    cert = _scoped_certificate(session, launch, ctx, code)
+    issue.revoke(session, cert, _reason())
+    session.commit()
+    return redirect(
+        _link("reports.certificate_admin", context_id=ctx.id, code=cert.code, done="revoked"),
+        code=303,
+    )
+
+
+@bp.post("/admin/<int:context_id>/certificates/<code>/reissue")
+@require_launch("instructor")
+def certificate_reissue(context_id: int, code: str):
+    launch, ctx, course = _scope(context_id)
+    session = db()
+    cert = _scoped_certificate(session, launch, ctx, code)
+    if cert.replaced_by is not None:
+        abort(409, description="This certificate was already re-issued.")
+    name = (request.form.get("name") or "").strip()[:300] or None
+    new = issue.reissue(
+        session, cert, base_url=base_url(), reason=_reason(), learner_name=name, course=course
+    )
+    session.commit()
+    return redirect(
+        _link("reports.certificate_admin", context_id=ctx.id, code=new.code, done="reissued"),
+        code=303,
+    )
+
+
+@bp.post("/admin/<int:context_id>/roster")
+@require_launch("instructor")
+def roster_refresh(context_id: int):
+    launch, ctx, _course = _scope(context_id)
+    from .app import tool_config
+    from .roster import RosterError, sync_roster
+
+    try:
+        sync_roster(store(), launch.platform_id, ctx.id, timeout=tool_config().http_timeout)
+    except RosterError as exc:
+        abort(502, description=f"The roster could not be fetched: {exc}.")
+    return redirect(_link("reports.completions", context_id=ctx.id), code=303)
+
+
+def _nav(context_id: int) -> list[tuple[str, str, str]]:
+    """(endpoint, label, url) of the admin pages, for the navigation bar."""
+    return [
+        (e, label, _link(e, context_id=context_id))
+        for e, label in (
+            ("admin.context_admin", "Overview"),
+            ("reports.completions", "Completion"),
+            ("reports.outcomes", "Outcomes and questions"),
+            ("reports.evaluation", "Evaluation"),
+        )
+    ]

@@ -1,0 +1,87 @@
+"""Issue 5 in Chromium: the learner completes the course through the tool and the `lti`
+adapter shows the issued certificate's links; axe-core (WCAG 2.2 AA) finds nothing on the
+verification pages, the CPD record, and the admin report pages; those pages work at 320 px
+(no page-level horizontal scrolling; wide tables scroll inside a focusable region)."""
+
+from __future__ import annotations
+
+import pytest
+
+from .api_client import complete_course, launch_token, learner_api
+from .test_browser_lti import _context, _launch, axe_violations, in_chromium  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+
+def test_certificate_pages_are_axe_clean_and_work_at_320px(in_chromium, tool, platform):  # noqa: F811
+    api = learner_api(tool, platform, user="axe-cert", context="axc", link="axl")
+    complete_course(api)
+    cert = api.get("/attempt").json()["certificate"]
+    teacher = launch_token(platform, user="axe-t", role="instructor", context="axc", link="axl")
+    ctx = __import__("jwt").decode(teacher, options={"verify_signature": False})["ctx"]
+    pages = {
+        "verify (valid)": cert["urls"]["verify"],
+        "verify form": f"{tool.url}/verify",
+        "verify (unknown)": f"{tool.url}/verify/ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ",
+        "CPD record": f"{tool.url}/record?t={api.token}",
+        "completion report": f"{tool.url}/admin/{ctx}/completions?t={teacher}",
+        "outcomes report": f"{tool.url}/admin/{ctx}/outcomes?t={teacher}",
+        "evaluation report": f"{tool.url}/admin/{ctx}/evaluation?t={teacher}",
+        "certificate admin": f"{tool.url}/admin/{ctx}/certificates/{cert['code']}?t={teacher}",
+        "admin overview": f"{tool.url}/admin/{ctx}?t={teacher}",
+    }
+    in_chromium(lambda chromium: _check(chromium, tool, platform, pages))
+
+
+def _check(chromium, tool, platform, pages):
+    found: dict[str, list[str]] = {}
+    narrow: dict[str, int] = {}
+    for width in (1280, 320):
+        ctx = chromium.new_context(viewport={"width": width, "height": 800})
+        ctx.set_default_timeout(15_000)
+        page = ctx.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
+        try:
+            for label, url in pages.items():
+                page.goto(url)
+                page.locator("h1").wait_for()
+                for v in axe_violations(page):
+                    found.setdefault(f"{label} @{width}px", []).append(v)
+                if width == 320:
+                    over = page.evaluate("document.documentElement.scrollWidth")
+                    if over > 320:
+                        narrow[label] = over
+            assert not errors, errors
+        finally:
+            ctx.close()
+    bad = {k: v for k, v in found.items() if v}
+    listing = "\n".join(f"[{k}] {x}" for k, vs in bad.items() for x in vs)
+    assert not bad, "axe violations:\n" + listing
+    assert not narrow, f"pages wider than 320 px: {narrow}"
+
+
+def test_the_lti_player_links_the_issued_certificate(in_chromium, tool, platform):  # noqa: F811
+    def run(chromium):
+        ctx, page, errors, _ = _context(chromium)
+        try:
+            _launch(page, platform, user="player-cert", role="learner", context="pc", link="pl")
+            # finish the course through the API with the same launch, then reload the page
+            token = page.evaluate(
+                "JSON.parse(document.getElementById('lmspack-data').textContent).launch.token"
+            )
+            from .api_client import Api
+
+            complete_course(Api(tool.url, token))
+            page.reload()
+            page.locator("html.ready").wait_for(state="attached")
+            links = page.locator("#lp-tool-cert a")
+            links.first.wait_for(state="attached")
+            hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+            assert any("/verify/" in h for h in hrefs), hrefs
+            assert any(h.endswith(".pdf") for h in hrefs) and any("/record?t=" in h for h in hrefs)
+            assert not errors, errors
+        finally:
+            ctx.close()
+
+    in_chromium(run)

@@ -1,0 +1,393 @@
+"""Issue 5 through real launches: certificates are issued when the course's rules are met,
+once, from a frozen snapshot; anyone can verify them; the Open Badge verifies against the
+tool's JWKS; admins revoke and re-issue; the learner's CPD record. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import re
+import threading
+
+import jwt
+import pytest
+import requests
+from click.testing import CliRunner
+from pypdf import PdfReader
+from sqlalchemy import func, select
+
+from lmspack.certificates.badge import BadgeError, verify_badge
+from lmspack.certificates.snapshot import hours_and_minutes
+from lmspack.cli import main
+from lmspack.store.certificates import Certificate
+
+from .api_client import COURSE_MODEL, complete_course, launch_token, learner_api
+
+EVAL = {
+    e.id: ("yes" if e.type == "yes-no" else "4" if e.type == "rating" else "Useful.")
+    for e in COURSE_MODEL.evaluation.questions
+}
+
+
+def claims(token: str) -> dict:
+    return jwt.decode(token, options={"verify_signature": False})
+
+
+def certificate_rows(tool, attempt_id: int) -> list[Certificate]:
+    with tool.store.sessions() as s:
+        return list(s.scalars(select(Certificate).where(Certificate.attempt_id == attempt_id)))
+
+
+def certified(tool, platform, user: str, context: str = "cc1", link: str = "crl1") -> tuple:
+    api = learner_api(tool, platform, user=user, context=context, link=link)
+    complete_course(api)
+    cert = api.get("/attempt").json()["certificate"]
+    assert cert and cert["code"], cert
+    return api, cert
+
+
+def pdf_text(data: bytes) -> str:
+    return " ".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
+
+
+# --------------------------------------------------------------------------- issuing
+
+
+def test_not_issued_until_the_rules_are_met_then_exactly_once(tool, platform):
+    api = learner_api(tool, platform, user="rules", context="cc1", link="crl1")
+    att = claims(api.token)["att"]
+    complete_course(api, evaluate=False)  # pages + quiz passed, no evaluation yet
+    body = api.get("/attempt").json()
+    assert body["quiz"]["passed"] and body["certificate"] is None
+    assert certificate_rows(tool, att) == []
+    r = api.post("/evaluation", {"answers": EVAL})
+    assert r.status_code == 200, r.text
+    cert = r.json()["certificate"]
+    assert re.fullmatch(r"([0-9A-Z]{4}-){4}[0-9A-Z]{4}", cert["code"])
+    assert cert["urls"]["verify"] == f"{tool.url}/verify/{cert['code']}"
+    # later saves and a resumed launch see the same certificate; none is added
+    again = api.put("/attempt/state", {"page": "results"}).json()["certificate"]
+    assert again["code"] == cert["code"]
+    resumed = learner_api(tool, platform, user="rules", context="cc1", link="crl1")
+    assert resumed.get("/attempt").json()["certificate"]["code"] == cert["code"]
+    assert len(certificate_rows(tool, att)) == 1
+
+
+def test_a_failed_quiz_gets_no_certificate(tool, platform):
+    api = learner_api(tool, platform, user="failer", context="cc1", link="crl1")
+    qs = COURSE_MODEL.quiz.questions
+    complete_course(api, correct={q.id: False for q in qs[:6]})
+    assert api.get("/attempt").json()["certificate"] is None
+
+
+def test_concurrent_requests_issue_one_certificate(tool, platform):
+    api = learner_api(tool, platform, user="racer", context="cc1", link="crl1")
+    att = claims(api.token)["att"]
+    complete_course(api, evaluate=False)
+    codes: list[str | None] = []
+    barrier = threading.Barrier(8)
+
+    def send():
+        barrier.wait()
+        r = api.post("/evaluation", {"answers": EVAL})
+        codes.append(r.json().get("certificate", {}).get("code") if r.ok else r.text)
+
+    threads = [threading.Thread(target=send) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    rows = certificate_rows(tool, att)
+    assert len(rows) == 1
+    assert set(codes) == {rows[0].code}, codes
+
+
+def test_the_snapshot_does_not_change_when_the_course_is_edited(tool, platform):
+    _api, cert = certified(tool, platform, "frozen")
+    code = cert["code"]
+    before_pdf = pdf_text(requests.get(cert["urls"]["pdf"], timeout=30).content)
+    site = tool.app.extensions["lmspack.sites"][COURSE_MODEL.id]
+    original = site.course
+    edited = dataclasses.replace(
+        original,
+        title="A completely different title",
+        outcomes=tuple(dataclasses.replace(o, text="Edited " + o.text) for o in original.outcomes),
+    )
+    try:
+        site.course = edited
+        page = requests.get(f"{tool.url}/verify/{code}", timeout=10).text
+        assert "A completely different title" not in page and "Edited " not in page
+        assert "Understanding resistance" in page
+        pdf = requests.get(cert["urls"]["pdf"], timeout=30).content
+        text = pdf_text(pdf)
+        assert "A completely different title" not in text and "Edited" not in text
+        assert text == before_pdf
+    finally:
+        site.course = original
+
+
+# --------------------------------------------------------------------------- verification
+
+
+def test_verify_valid_unknown_and_normalised(tool, platform):
+    _api, cert = certified(tool, platform, "verified")
+    code = cert["code"]
+    r = requests.get(f"{tool.url}/verify/{code}", timeout=10)
+    assert r.status_code == 200 and "This certificate is valid" in r.text
+    assert "Given verified Family verified" in r.text
+    assert COURSE_MODEL.title in r.text
+    assert f"{hours_and_minutes(COURSE_MODEL.cpd.prework_minutes)} of e-learning" in r.text
+    assert r.headers["Cache-Control"] == "no-store"
+    typed = code.lower().replace("-", " ").replace("0", "o")
+    r = requests.get(f"{tool.url}/verify/{typed}", timeout=10, allow_redirects=False)
+    assert r.status_code == 301 and r.headers["Location"].endswith(f"/verify/{code}")
+    r = requests.get(f"{tool.url}/verify", params={"code": typed}, allow_redirects=False)
+    assert r.status_code == 303
+    for unknown in ("ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ", "not-a-code", "<script>"):
+        r = requests.get(f"{tool.url}/verify/{unknown}", timeout=10)
+        assert r.status_code == 404 and "No certificate has this code" in r.text
+        assert "<script>" not in r.text
+    assert requests.get(f"{tool.url}/certificates/ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ.pdf").status_code == 404
+    pdf = requests.get(cert["urls"]["pdf"], timeout=30)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert code in pdf_text(pdf.content)
+
+
+def test_verification_is_rate_limited(tool):
+    limiter = tool.app.extensions["lmspack.verify_limiter"]
+    old = limiter.limit
+    limiter.limit, limiter.hits = 3, type(limiter.hits)()
+    try:
+        codes = [
+            requests.get(f"{tool.url}/verify/ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZ{i}", timeout=5).status_code
+            for i in range(5)
+        ]
+        assert codes == [404, 404, 404, 429, 429]
+    finally:
+        limiter.limit, limiter.hits = old, type(limiter.hits)()
+
+
+def test_badge_verifies_with_the_tools_jwks_and_a_tampered_copy_does_not(tool, platform):
+    _api, cert = certified(tool, platform, "badger")
+    body = requests.get(cert["urls"]["badge"], timeout=10).json()
+    jwks = requests.get(f"{tool.url}/lti/jwks", timeout=10).json()
+    credential = verify_badge(body["credential"], jwks)
+    assert "OpenBadgeCredential" in credential["type"]
+    assert credential["id"] == cert["urls"]["verify"]
+    ach = credential["credentialSubject"]["achievement"]
+    assert ach["name"] == COURSE_MODEL.title
+    assert [a["targetCode"] for a in ach["alignment"]] == [o.id for o in COURSE_MODEL.outcomes]
+    assert credential["issuer"]["id"] == f"{tool.url}/issuer"
+    head, payload, sig = body["credential"].split(".")
+    data = json.loads(jwt.utils.base64url_decode(payload))
+    data["credentialSubject"]["result"][0]["value"] = "100"
+    forged = ".".join([head, jwt.utils.base64url_encode(json.dumps(data).encode()).decode(), sig])
+    with pytest.raises(BadgeError):
+        verify_badge(forged, jwks)
+    with pytest.raises(BadgeError):  # another key set (another tool) does not verify it either
+        verify_badge(body["credential"], {"keys": []})
+
+
+def test_cli_revoke_and_reissue(tool, platform, database_url):
+    _api, cert = certified(tool, platform, "revoked-cli")
+    code = cert["code"]
+    runner = CliRunner()
+    r = runner.invoke(
+        main,
+        [
+            "certificates",
+            "revoke",
+            code.lower(),
+            "--reason",
+            "Issued in error",
+            "--database-url",
+            database_url,
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    page = requests.get(f"{tool.url}/verify/{code}", timeout=10)
+    assert page.status_code == 200 and "was revoked" in page.text
+    assert "Issued in error" not in page.text  # the reason is not public
+    assert requests.get(cert["urls"]["pdf"], timeout=10).status_code == 410
+    assert requests.get(cert["urls"]["badge"], timeout=10).status_code == 410
+    r = runner.invoke(
+        main,
+        [
+            "certificates",
+            "reissue",
+            code,
+            "--reason",
+            "Name corrected",
+            "--name",
+            "Grace Okafor",
+            "--base-url",
+            tool.url,
+            "--database-url",
+            database_url,
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    new = re.search(r"new certificate (\S+)", r.output).group(1)
+    page = requests.get(f"{tool.url}/verify/{new}", timeout=10)
+    assert "This certificate is valid" in page.text and "Grace Okafor" in page.text
+    old_page = requests.get(f"{tool.url}/verify/{code}", timeout=10).text
+    assert "new certificate was issued in its place" in old_page
+    r = runner.invoke(
+        main, ["certificates", "revoke", "nope", "--reason", "x", "--database-url", database_url]
+    )
+    assert r.exit_code != 0 and "No certificate" in r.output
+
+
+def test_admin_revoke_and_reissue_buttons(tool, platform):
+    _api, cert = certified(tool, platform, "revoked-web", context="cc2", link="crl2")
+    code = cert["code"]
+    teacher = launch_token(platform, user="t-cc2", role="instructor", context="cc2", link="crl2")
+    ctx = claims(teacher)["ctx"]
+    page = requests.get(f"{tool.url}/admin/{ctx}/certificates/{code}", params={"t": teacher})
+    assert page.status_code == 200 and "Revoke this certificate" in page.text
+    r = requests.post(
+        f"{tool.url}/admin/{ctx}/certificates/{code}/reissue",
+        params={"t": teacher},
+        data={"reason": "Typo in the name", "name": "Ann <b>Smith</b>"},
+        allow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    new = re.search(r"/certificates/([0-9A-Z-]+)\?", r.headers["Location"]).group(1)
+    v = requests.get(f"{tool.url}/verify/{new}", timeout=10).text
+    assert "Ann &lt;b&gt;Smith&lt;/b&gt;" in v and "<b>Smith" not in v
+    r = requests.post(
+        f"{tool.url}/admin/{ctx}/certificates/{new}/revoke",
+        params={"t": teacher},
+        data={"reason": "Withdrawn"},
+        allow_redirects=False,
+    )
+    assert r.status_code == 303
+    assert "was revoked" in requests.get(f"{tool.url}/verify/{new}", timeout=10).text
+    # a learner's token cannot use the admin forms
+    learner = learner_api(tool, platform, user="revoked-web", context="cc2", link="crl2")
+    r = requests.post(
+        f"{tool.url}/admin/{ctx}/certificates/{new}/revoke",
+        params={"t": learner.token},
+        data={"reason": "x"},
+    )
+    assert r.status_code == 403
+
+
+def test_the_attempt_api_is_issued_for_the_learner_only(tool, platform):
+    api, cert = certified(tool, platform, "mine", context="cc3", link="crl3")
+    other = learner_api(tool, platform, user="not-mine", context="cc3", link="crl3")
+    assert other.get("/attempt").json()["certificate"] is None
+    assert api.get("/attempt").json()["certificate"]["code"] == cert["code"]
+
+
+# --------------------------------------------------------------------------- CPD record
+
+
+def test_cpd_record_page_and_downloads(tool, platform):
+    api = learner_api(tool, platform, user="recorder", context="cc1", link="crl1")
+    refl = COURSE_MODEL.reflections
+    texts = {r.id: f"<script>alert('{r.id}')</script> & =SUM(A1)" for r in refl}
+    assert api.put("/attempt/state", {"reflections": texts}).status_code == 200
+    complete_course(api)
+    page = requests.get(f"{tool.url}/record", params={"t": api.token}, timeout=10)
+    assert page.status_code == 200
+    html = page.text
+    assert "<script>alert" not in html and "&lt;script&gt;alert(" in html
+    for heading in (
+        "What I learned",
+        "How it will change my practice",
+        "The impact on the people I work with",
+        "Reflection with a peer",
+    ):
+        assert heading in html
+    assert "must not identify" in html
+    code = api.get("/attempt").json()["certificate"]["code"]
+    assert code in html
+    md = requests.get(f"{tool.url}/record.md", params={"t": api.token}, timeout=10)
+    assert md.status_code == 200 and md.headers["Content-Type"].startswith("text/markdown")
+    assert "## Reflections" in md.text and "<script>" not in md.text
+    assert "\\<script\\>" in md.text
+    pdf = requests.get(f"{tool.url}/record.pdf", params={"t": api.token}, timeout=30)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert "What I learned" in pdf_text(pdf.content)
+    # no token, or a teacher's token: no record
+    assert requests.get(f"{tool.url}/record", timeout=10).status_code == 401
+    teacher = launch_token(platform, user="t1", role="instructor", context="cc1", link="crl1")
+    assert requests.get(f"{tool.url}/record", params={"t": teacher}).status_code == 403
+
+
+def test_attendance_rule(tool, platform, database_url):
+    """A course that requires attendance issues only once attendance is recorded."""
+    site = tool.app.extensions["lmspack.sites"][COURSE_MODEL.id]
+    original = site.course
+    site.course = dataclasses.replace(
+        original, certificate_rules=(*original.certificate_rules, "attendance")
+    )
+    try:
+        api = learner_api(tool, platform, user="attender", context="cc4", link="crl4")
+        complete_course(api)
+        assert api.get("/attempt").json()["certificate"] is None
+        r = CliRunner().invoke(
+            main,
+            [
+                "certificates",
+                "attend",
+                "--context",
+                "cc4",
+                "--platform",
+                platform.issuer,
+                "--user",
+                "attender",
+                "--date",
+                "2026-12-03",
+                "--database-url",
+                database_url,
+            ],
+        )
+        assert r.exit_code == 0, r.output
+        cert = api.put("/attempt/state", {"page": "results"}).json()["certificate"]
+        assert cert is not None
+        page = requests.get(cert["urls"]["verify"], timeout=10).text
+        assert "Live session attended" in page and "3 December 2026" in page
+    finally:
+        site.course = original
+
+
+def test_issuing_counts_in_the_db(tool):
+    with tool.store.sessions() as s:
+        dupes = s.execute(
+            select(Certificate.attempt_id, func.count())
+            .where(Certificate.seq == 1)
+            .group_by(Certificate.attempt_id)
+            .having(func.count() > 1)
+        ).all()
+    assert dupes == []
+
+
+def test_reissue_adds_attendance_recorded_after_the_certificate(tool, platform, database_url):
+    """Issued after the pre-work (pre-work time only); the live session is attended later:
+    the admin's re-issue adds it, the old certificate is untouched but revoked."""
+    _api, cert = certified(tool, platform, "late-attender", context="cc5", link="crl5")
+    first = requests.get(cert["urls"]["verify"], timeout=10).text
+    assert "Live session attended" not in first
+    r = CliRunner().invoke(
+        main,
+        ["certificates", "attend", "--context", "cc5", "--platform", platform.issuer,
+         "--user", "late-attender", "--date", "2026-12-10", "--database-url", database_url],
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    teacher = launch_token(platform, user="t-cc5", role="instructor", context="cc5", link="crl5")
+    ctx = claims(teacher)["ctx"]
+    r = requests.post(
+        f"{tool.url}/admin/{ctx}/certificates/{cert['code']}/reissue",
+        params={"t": teacher},
+        data={"reason": "Attended the live session"},
+        allow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    new = re.search(r"/certificates/([0-9A-Z-]+)\?", r.headers["Location"]).group(1)
+    page = requests.get(f"{tool.url}/verify/{new}", timeout=10).text
+    assert "Live session attended" in page and "10 December 2026" in page
+    total = COURSE_MODEL.cpd.prework_minutes + COURSE_MODEL.cpd.live_session_minutes
+    assert hours_and_minutes(total) in page
