@@ -1,4 +1,11 @@
-"""The tool's signing keys: create, rotate with a grace period, publish as a JWKS."""
+"""The tool's signing keys: create, rotate with a grace period, publish as a JWKS.
+
+Rotation is publish-before-sign: a new key appears in /lti/jwks at once but signs only after
+`SIGN_AFTER` seconds (the JWKS's Cache-Control max-age), so a platform that cached the key
+set before the rotation never meets a kid it cannot find. The keys it replaces stay
+published for the grace period, so what they signed still verifies. A compromised key is
+rotated with `sign_after=0` (and a grace of 0: it leaves the JWKS at once).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +23,8 @@ from sqlalchemy.orm import Session
 from .models import ToolKey, utcnow
 
 DEFAULT_GRACE_DAYS = 7
+JWKS_MAX_AGE = 300  # seconds platforms may cache /lti/jwks (its Cache-Control)
+SIGN_AFTER = JWKS_MAX_AGE  # a new key signs once every cached copy of the JWKS holds it
 
 
 @dataclass(frozen=True)
@@ -45,9 +54,10 @@ def generate_key() -> tuple[str, str, dict]:
     return kid, pem, jwk
 
 
-def add_key(session: Session) -> ToolKey:
+def add_key(session: Session, *, published_at: datetime | None = None) -> ToolKey:
+    """A new key, published from `published_at` (its `created_at`; default now)."""
     kid, pem, jwk = generate_key()
-    row = ToolKey(kid=kid, private_pem=pem, public_jwk=jwk, created_at=utcnow())
+    row = ToolKey(kid=kid, private_pem=pem, public_jwk=jwk, created_at=published_at or utcnow())
     session.add(row)
     session.flush()
     return row
@@ -60,10 +70,18 @@ def ensure_key(session: Session) -> ToolKey | None:
     return None
 
 
-def rotate(session: Session, grace_days: float = DEFAULT_GRACE_DAYS) -> tuple[ToolKey, list[str]]:
-    """Add a new signing key; keep the current ones published for `grace_days`."""
-    now = utcnow()
-    retire = now + timedelta(days=grace_days)
+def rotate(
+    session: Session,
+    grace_days: float = DEFAULT_GRACE_DAYS,
+    *,
+    sign_after: float = SIGN_AFTER,
+    now: datetime | None = None,
+) -> tuple[ToolKey, list[str]]:
+    """Publish a new key that signs `sign_after` seconds from now; keep the current ones
+    published for `grace_days` (counted from when the new key starts signing)."""
+    now = now or utcnow()
+    starts = now + timedelta(seconds=sign_after)
+    retire = starts + timedelta(days=grace_days)
     old = list(
         session.scalars(
             select(ToolKey.kid).where(
@@ -76,16 +94,29 @@ def rotate(session: Session, grace_days: float = DEFAULT_GRACE_DAYS) -> tuple[To
         .where(or_(ToolKey.retire_after.is_(None), ToolKey.retire_after > retire))
         .values(retire_after=retire)
     )
-    new = add_key(session)
+    # created_at is "published since": backdated so the key counts as published for
+    # SIGN_AFTER seconds when it should start signing.
+    new = add_key(session, published_at=starts - timedelta(seconds=SIGN_AFTER))
     return new, old
 
 
-def signing_key(session: Session) -> SigningKey:
-    """The key that signs now: the newest one not scheduled for retirement."""
+def signing_key(session: Session, now: datetime | None = None) -> SigningKey:
+    """The key that signs now: the newest one published for at least SIGN_AFTER seconds and
+    not past its grace period. Failing that (a tool set up minutes ago), the one published
+    longest; failing that, the newest."""
+    now = now or utcnow()
+    live = or_(ToolKey.retire_after.is_(None), ToolKey.retire_after > now)
     row = session.scalars(
-        select(ToolKey).where(ToolKey.retire_after.is_(None)).order_by(ToolKey.id.desc()).limit(1)
+        select(ToolKey)
+        .where(ToolKey.created_at <= now - timedelta(seconds=SIGN_AFTER), live)
+        .order_by(ToolKey.created_at.desc(), ToolKey.id.desc())
+        .limit(1)
     ).first()
-    if row is None:  # every key is retiring: keep signing with the newest until rotated
+    if row is None:
+        row = session.scalars(
+            select(ToolKey).where(live).order_by(ToolKey.created_at, ToolKey.id).limit(1)
+        ).first()
+    if row is None:
         row = session.scalars(select(ToolKey).order_by(ToolKey.id.desc()).limit(1)).first()
     if row is None:
         raise LookupError("The tool has no signing key. Run `lmspack db upgrade`.")

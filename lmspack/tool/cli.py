@@ -2,7 +2,7 @@
 
     lmspack db upgrade
     lmspack platform add|list|remove|add-deployment
-    lmspack keys rotate [--grace-days N] | keys list
+    lmspack keys rotate [--grace-days N] [--now] | keys list
     lmspack serve [--workers N] [--bind HOST:PORT] [--dev]
     lmspack grades send|status|retry|prune
 
@@ -206,18 +206,29 @@ def keys_group() -> None:
     show_default=True,
     help="Keep the previous key(s) published this long.",
 )
+@click.option(
+    "--now",
+    "sign_now",
+    is_flag=True,
+    help="Sign with the new key at once (a compromised key; pair with --grace-days 0). "
+    "By default it is published first and signs after 5 minutes, when every platform's "
+    "cached copy of the key set holds it.",
+)
 @db_option
-def keys_rotate(grace_days: float, database_url: str | None) -> None:
-    """Add a new signing key; the previous one stays in the JWKS for the grace period."""
+def keys_rotate(grace_days: float, sign_now: bool, database_url: str | None) -> None:
+    """Publish a new signing key; the previous one stays in the JWKS for the grace period."""
     from ..store import keys
 
     store = _store(database_url)
     with store.transaction() as s:
-        new, old = keys.rotate(s, grace_days)
+        new, old = keys.rotate(s, grace_days, sign_after=0 if sign_now else keys.SIGN_AFTER)
         pruned = keys.prune_retired(s)
-        click.echo(f"New signing key {new.kid}")
+        when = "now" if sign_now else f"in {keys.SIGN_AFTER // 60} minutes"
+        click.echo(f"New signing key {new.kid}: published now, signs {when}")
         for kid in old:
-            click.echo(f"Key {kid} stays published for {grace_days:g} days")
+            click.echo(
+                f"Key {kid} stays published for {grace_days:g} days after the new key signs"
+            )
         if pruned:
             click.echo(f"Deleted {pruned} key(s) past their grace period")
 
@@ -225,16 +236,28 @@ def keys_rotate(grace_days: float, database_url: str | None) -> None:
 @keys_group.command("list")
 @db_option
 def keys_list(database_url: str | None) -> None:
-    """List keys: which signs, which are retiring."""
+    """List keys: which signs now, which wait to sign, which are retiring."""
+    from datetime import timedelta
+
     from sqlalchemy import select
 
-    from ..store.models import ToolKey
+    from ..store import keys
+    from ..store.models import ToolKey, utcnow
 
     store = _store(database_url)
     with store.transaction() as s:
+        signing = keys.signing_key(s).kid
+        soon = utcnow() - timedelta(seconds=keys.SIGN_AFTER)
         for k in s.scalars(select(ToolKey).order_by(ToolKey.id)):
-            state = f"retires {k.retire_after:%Y-%m-%d %H:%M} UTC" if k.retire_after else "active"
-            click.echo(f"{k.kid}  created {k.created_at:%Y-%m-%d %H:%M} UTC  {state}")
+            if k.kid == signing:
+                state = "signs now"
+            elif k.created_at > soon:
+                state = "published, signs soon"
+            else:
+                state = "published"
+            if k.retire_after:
+                state += f", retires {k.retire_after:%Y-%m-%d %H:%M} UTC"
+            click.echo(f"{k.kid}  published {k.created_at:%Y-%m-%d %H:%M} UTC  {state}")
 
 
 # --------------------------------------------------------------------------- serve

@@ -292,7 +292,7 @@ def deep_link_select():
 @bp.get("/lti/jwks")
 def jwks():
     data = tool_keys.published_jwks(read_db())
-    return data, {"Cache-Control": "public, max-age=300"}
+    return data, {"Cache-Control": f"public, max-age={tool_keys.JWKS_MAX_AGE}"}
 
 
 @bp.get("/lti/config")

@@ -110,19 +110,43 @@ def test_dynamic_registration(tool):
         p.stop()
 
 
-def test_key_rotation_keeps_the_old_key_for_its_grace_period(tool, platform, database_url):
+def _signing_kid(tool, platform) -> str:
+    """The kid of what the tool signs (the platform verifies a deep-linking response)."""
+    _b, sent = _deep_link(tool, platform)
+    return jwt.get_unverified_header(sent["jwt"])["kid"]
+
+
+def _age_keys(tool, seconds: float) -> None:
+    """Move every key's publication back in time, as if `seconds` had passed."""
+    with tool.store.transaction() as s:
+        for k in s.scalars(select(ToolKey)):
+            k.created_at -= timedelta(seconds=seconds)
+            if k.retire_after is not None:
+                k.retire_after -= timedelta(seconds=seconds)
+
+
+def test_key_rotation_publishes_first_signs_later_keeps_the_old_key(
+    tool, platform, database_url
+):
     b = Browser()
+    _age_keys(tool, 3600)  # the tool has run for an hour
     before = [k["kid"] for k in b.get(tool.url + "/lti/jwks").json()["keys"]]
+    assert _signing_kid(tool, platform) in before
     res = CliRunner().invoke(
         main, ["keys", "rotate", "--grace-days", "2", "--database-url", database_url]
     )
     assert res.exit_code == 0, res.output
+    assert "signs in 5 minutes" in res.output
     after = [k["kid"] for k in b.get(tool.url + "/lti/jwks").json()["keys"]]
     new = after[0]
     assert new not in before and set(before) <= set(after)
-    # the new key signs (the platform verifies a deep-linking response with the JWKS)
-    _b, sent = _deep_link(tool, platform)
-    assert jwt.get_unverified_header(sent["jwt"])["kid"] == new
+    listing = CliRunner().invoke(main, ["keys", "list", "--database-url", database_url])
+    assert f"{new}  published" in listing.output and "signs soon" in listing.output
+    # published, not yet signing: a platform's cached key set may not hold it yet
+    assert _signing_kid(tool, platform) in before
+    # once a cached key set (max-age 300 s) has expired everywhere, the new key signs
+    _age_keys(tool, 301)
+    assert _signing_kid(tool, platform) == new
     # after the grace period the old keys are gone from the JWKS
     with tool.store.transaction() as s:
         s.execute(
@@ -149,3 +173,17 @@ def test_client_assertion_gets_an_access_token_and_it_is_cached(tool, platform):
         reg = registration_for(s, find_platform(s, platform.issuer, platform.client_id))
         platform.stop()  # a cached token needs no platform
         assert DbServiceConnector(reg, db=s).get_access_token(scope) == token
+
+
+def test_key_rotation_now_for_a_compromised_key(tool, platform, database_url):
+    b = Browser()
+    _age_keys(tool, 3600)
+    before = {k["kid"] for k in b.get(tool.url + "/lti/jwks").json()["keys"]}
+    res = CliRunner().invoke(
+        main,
+        ["keys", "rotate", "--now", "--grace-days", "0", "--database-url", database_url],
+    )
+    assert res.exit_code == 0, res.output
+    after = [k["kid"] for k in b.get(tool.url + "/lti/jwks").json()["keys"]]
+    assert len(after) == 1 and after[0] not in before  # the old key left the key set
+    assert _signing_kid(tool, platform) == after[0]
