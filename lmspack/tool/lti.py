@@ -5,7 +5,7 @@ registration.py (same blueprint)."""
 from __future__ import annotations
 
 import random
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -55,6 +55,21 @@ def launch_url() -> str:
     return base_url() + "/lti/launch"
 
 
+def _check_target(target: object, where: str) -> None:
+    """The target_link_uri must point at this tool (same host and port): a login or launch
+    naming another address is a misconfiguration, or someone replaying it elsewhere."""
+    if not target:
+        return
+    ours = urlsplit(base_url()).netloc.lower()
+    theirs = urlsplit(str(target)).netloc.lower() if isinstance(target, str) else ""
+    if theirs != ours:
+        raise LaunchError(
+            f"The {where} asks to open {str(target)[:200]!r}, which is not this tool "
+            f"({base_url()}). The tool's registration in your learning platform may name "
+            "the wrong address; see /lti/config."
+        )
+
+
 def _flask_request() -> FlaskRequest:
     return FlaskRequest(session={})
 
@@ -98,6 +113,7 @@ def login():
                 "dynamic registration (see /lti/config)."
             ) from exc
         raise LaunchError(f"The login request is incomplete: {exc}.") from exc
+    _check_target(req.get_param("target_link_uri"), "login")
     if tool_config().cookie_check:
         oidc.enable_check_cookies(
             main_msg=COOKIE_MAIN, click_msg=COOKIE_CLICK, loading_msg=COOKIE_LOADING
@@ -164,6 +180,7 @@ def launch():
     platform = conf.platform
     assert platform is not None
     allow_framing_by(platform.issuer, platform.auth_login_url)
+    _check_target(body.get(LTI + "target_link_uri"), "launch")
     deployment = conf.deployment
     assert deployment is not None  # validate_deployment found it
     if ml.is_deep_link_launch():

@@ -113,6 +113,11 @@ def _no_sub(p, c):
     return p.sign(c)
 
 
+def _target_elsewhere(p, c):
+    c[LTI + "target_link_uri"] = "https://elsewhere.example/lti/launch"
+    return p.sign(c)
+
+
 BAD = {
     "forged signature": (_forged, "signature is not valid"),
     "alg none": (_alg_none, "accepts only"),
@@ -131,6 +136,7 @@ BAD = {
     "no nonce": (_no_nonce, "'nonce'"),
     "unknown message type": (_bad_message_type, "refused"),
     "no sub": (_no_sub, "user (sub)"),
+    "target_link_uri of another tool": (_target_elsewhere, "which is not this tool"),
 }
 
 
@@ -194,6 +200,19 @@ def test_unknown_issuer_at_login_is_a_clear_400(tool):
     _assert_clear_4xx(r, "no registration for the platform 'https://nowhere.example'")
     r = Browser().get(tool.url + "/lti/login", params={"login_hint": "1"})
     _assert_clear_4xx(r, "login request is incomplete")
+
+
+def test_login_for_another_tool_is_a_clear_400(tool, platform):
+    r = Browser().get(
+        tool.url + "/lti/login",
+        params={
+            "iss": platform.issuer,
+            "client_id": platform.client_id,
+            "login_hint": "1",
+            "target_link_uri": "https://elsewhere.example/lti/launch",
+        },
+    )
+    _assert_clear_4xx(r, "'https://elsewhere.example/lti/launch', which is not this tool")
 
 
 def test_small_clock_skew_and_aud_list_with_azp_are_accepted(tool, platform):
