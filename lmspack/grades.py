@@ -25,6 +25,13 @@ Sending (`send_pending`) runs in any number of processes at once:
    Other 4xx -> failed (see `lmspack grades status`; `lmspack grades retry` requeues).
    Rows older than MAX_AGE that still cannot be sent -> failed.
 
+Where to: the link's line item from the launch's AGS claim. A platform that offers only the
+line items container (no `lineitem`, with the `lineitem` scope: e.g. a Moodle activity whose
+grade type is None, or one created outside deep linking on some platforms) gets a line item
+made for the link: the row is queued against `<lineitems>#lmspack-link=<id>`, and the sender
+finds the container's line item for the resource link (or creates it: label = link title,
+scoreMaximum 100, resourceId = course id, tag "lmspack") before posting, caching its URL.
+
 What is sent: userId (the LTI sub), scoreMaximum 100, activityProgress (Initialized, Started,
 InProgress, Submitted, Completed), gradingProgress (FullyGraded once the quiz is finished,
 Pending before), timestamp, and once graded scoreGiven (0-100, the last finished try) with a
@@ -54,6 +61,7 @@ import requests
 from pylti1p3.assignments_grades import AssignmentsGradesService
 from pylti1p3.exception import LtiException, LtiServiceException
 from pylti1p3.grade import Grade
+from pylti1p3.lineitem import LineItem
 from pylti1p3.service_connector import ServiceConnector
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -64,6 +72,9 @@ from .store.models import Attempt, GradeOutbox, Platform, ResourceLink, User, ut
 log = logging.getLogger("lmspack.grades")
 
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+LINEITEM_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
+LINK_MARK = "#lmspack-link="  # a row's line item is to be found or made for this link
+LINEITEM_TAG = "lmspack"
 SCORE_MAXIMUM = 100.0
 BACKOFF_BASE = 30.0  # seconds before the first retry; doubles each time
 BACKOFF_MAX = 3600.0  # never wait longer than this between tries
@@ -94,7 +105,8 @@ def queue_result(session: Session, attempt, res) -> GradeOutbox | None:
             ResourceLink.platform_id == attempt.platform_id,
         )
     )
-    if link is None or not link.ags_lineitem_url or SCORE_SCOPE not in (link.ags_scopes or []):
+    target = lineitem_target(link)
+    if target is None:
         return None  # the platform offered no gradebook column for this link
     user = session.scalar(
         select(User).where(User.id == attempt.user_id, User.platform_id == attempt.platform_id)
@@ -107,7 +119,7 @@ def queue_result(session: Session, attempt, res) -> GradeOutbox | None:
         select(GradeOutbox)
         .where(
             GradeOutbox.attempt_id == attempt.id,
-            GradeOutbox.lineitem_url == link.ags_lineitem_url,
+            GradeOutbox.lineitem_url == target,
         )
         .order_by(GradeOutbox.timestamp.desc(), GradeOutbox.id.desc())
         .limit(1)
@@ -120,7 +132,7 @@ def queue_result(session: Session, attempt, res) -> GradeOutbox | None:
         return None
     same = (
         GradeOutbox.platform_id == attempt.platform_id,
-        GradeOutbox.lineitem_url == link.ags_lineitem_url,
+        GradeOutbox.lineitem_url == target,
         GradeOutbox.user_sub == user.sub,
     )
     now = utcnow()
@@ -141,7 +153,7 @@ def queue_result(session: Session, attempt, res) -> GradeOutbox | None:
     row = GradeOutbox(
         attempt_id=attempt.id,
         platform_id=attempt.platform_id,
-        lineitem_url=link.ags_lineitem_url,
+        lineitem_url=target,
         user_sub=user.sub,
         score_given=score,
         score_maximum=SCORE_MAXIMUM,
@@ -156,6 +168,21 @@ def queue_result(session: Session, attempt, res) -> GradeOutbox | None:
     session.add(row)
     session.flush()
     return row
+
+
+def lineitem_target(link: ResourceLink | None) -> str | None:
+    """Where the link's scores go: its line item, or (when the platform lets the tool manage
+    line items) a marker for the one the sender finds or makes; None without AGS."""
+    if link is None:
+        return None
+    scopes = link.ags_scopes or []
+    if SCORE_SCOPE not in scopes:
+        return None
+    if link.ags_lineitem_url:
+        return link.ags_lineitem_url
+    if link.ags_lineitems_url and LINEITEM_SCOPE in scopes:
+        return f"{link.ags_lineitems_url}{LINK_MARK}{link.id}"
+    return None
 
 
 def outcomes_comment(state: dict | None) -> str | None:
@@ -335,31 +362,91 @@ def _newer_exists(store: Store, row: GradeOutbox) -> bool:
         )
 
 
-def _post(
-    connector: StoreServiceConnector, row: GradeOutbox, comment=None, *, again: bool = True
-) -> None:
+def _resolve_lineitem(connector: StoreServiceConnector, store: Store, target: str) -> str:
+    """The line item URL for a row's target: itself, or for a LINK_MARK target the line
+    item found (by resource link id) or created in the container, cached in the database."""
+    if LINK_MARK not in target:
+        return target
+    from .tool.pylti import _upsert, cache_get
+
+    key = "lineitem:" + target
+    with store.sessions() as s:
+        cached = cache_get(s, key)
+        link = s.get(ResourceLink, int(target.rsplit(LINK_MARK, 1)[1]))
+        if link is not None:
+            s.expunge(link)
+    if cached:
+        return cached
+    if link is None:
+        raise _Permanent("the resource link of this score no longer exists")
+    container = target.rsplit(LINK_MARK, 1)[0]
     ags = AssignmentsGradesService(
-        connector, {"scope": [SCORE_SCOPE], "lineitem": row.lineitem_url}
+        connector, {"scope": [LINEITEM_SCOPE, SCORE_SCOPE], "lineitems": container}
     )
+    wanted = (
+        LineItem()
+        .set_label((link.title or link.course_id)[:250])
+        .set_score_maximum(SCORE_MAXIMUM)
+        .set_resource_link_id(link.resource_link_id)
+        .set_resource_id(link.course_id)
+        .set_tag(LINEITEM_TAG)
+    )
+    found = _ags_call(
+        connector,
+        lambda: ags.find_or_create_lineitem(wanted, find_by="resource_link_id"),
+        scopes=(LINEITEM_SCOPE, SCORE_SCOPE),
+    )
+    url = found.get_id()
+    if not url:
+        raise _Permanent(f"the platform made a line item without an id at {container}")
+    with store.transaction() as s:
+        _upsert(s, key, url, None)
+    return url
+
+
+def _ags_call(connector: StoreServiceConnector, call, scopes=(SCORE_SCOPE,)):
+    """Run one AGS call, sorting its failures into temporary and permanent ones."""
     try:
-        ags.put_grade(grade_for(row, comment))
+        return call()
     except LtiServiceException as exc:
-        code = exc.response.status_code if exc.response is not None else 0
-        if code == 401:  # the cached access token was refused: drop it, try once with a new one
-            connector.forget_access_token([SCORE_SCOPE])
-            if again and "access token" not in str(exc):
-                return _post(connector, row, comment, again=False)
-        if code == 409:
-            raise _Permanent("409") from exc
+        resp = exc.response
+        code = resp.status_code if resp is not None else 0
+        where = resp.url if resp is not None else "the platform"
+        if code == 401:  # the cached access token was refused: drop it (next try gets one)
+            connector.forget_access_token(list(scopes))
         if code in TEMPORARY or code == 0:
-            raise _Temporary(f"HTTP {code} from {exc.response.url}") from exc
-        raise _Permanent(f"HTTP {code} from {exc.response.url}: {exc.response.text[:300]}") from exc
+            raise _Temporary(f"HTTP {code} from {where}") from exc
+        text = resp.text[:300] if resp is not None else str(exc)
+        raise _Permanent(f"HTTP {code} from {where}: {text}") from exc
     except requests.Timeout as exc:
         raise _Temporary(f"timed out: {exc}") from exc
     except requests.RequestException as exc:
         raise _Temporary(f"{type(exc).__name__}: {exc}") from exc
     except LtiException as exc:
         raise _Permanent(str(exc)) from exc
+
+
+def _post(
+    connector: StoreServiceConnector, row: GradeOutbox, comment=None, *, url: str | None = None
+) -> None:
+    ags = AssignmentsGradesService(
+        connector, {"scope": [SCORE_SCOPE], "lineitem": url or row.lineitem_url}
+    )
+
+    def put():
+        try:
+            return ags.put_grade(grade_for(row, comment))
+        except LtiServiceException as exc:
+            code = exc.response.status_code if exc.response is not None else 0
+            if code == 401 and "access token" not in str(exc):
+                # the cached access token was refused: once more with a new one
+                connector.forget_access_token([SCORE_SCOPE])
+                return ags.put_grade(grade_for(row, comment))
+            if code == 409:  # the platform holds a newer score
+                raise _Permanent("409") from exc
+            raise
+
+    _ags_call(connector, put)
 
 
 def send_pending(
@@ -431,7 +518,9 @@ def send_pending(
         try:
             if reg is None:
                 raise _Permanent("the platform is no longer registered")
-            _post(connectors[row.platform_id], row, comments.get(row.id))
+            connector = connectors[row.platform_id]
+            url = _resolve_lineitem(connector, store, row.lineitem_url)
+            _post(connector, row, comments.get(row.id), url=url)
         except _Temporary as exc:
             tries = row.tries + 1
             when = max(now, utcnow())  # `now` may be a simulated clock (tests)

@@ -54,9 +54,12 @@ class Api:
         return self.post("/answers", {"question": qid, "options": options})
 
 
-def learner_api(tool, platform: TestPlatform, user="ann", context="c1", link="rl1") -> Api:
+def learner_api(
+    tool, platform: TestPlatform, user="ann", context="c1", link="rl1", **hint
+) -> Api:
     return Api(
-        tool.url, launch_token(platform, user=user, role="learner", context=context, link=link)
+        tool.url,
+        launch_token(platform, user=user, role="learner", context=context, link=link, **hint),
     )
 
 

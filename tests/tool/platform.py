@@ -215,9 +215,11 @@ class TestPlatform:
         )
         link = hint.get("link", "rl1")
         launch.set_resource_link_claim(link, title=f"Pre-work ({link})")
-        launch.set_ags(
+        launch.set_ags(  # lineitem "none": the tool must find or make its line item
             lineitems_url=f"{self.issuer}/ags/{context}/lineitems",
-            lineitem_url=f"{self.issuer}/ags/{context}/lineitems/{link}",
+            lineitem_url=None
+            if hint.get("lineitem") == "none"
+            else f"{self.issuer}/ags/{context}/lineitems/{link}",
         )
         launch.set_nrps(f"{self.issuer}/nrps/{context}/memberships")
         custom = hint.get("custom")
@@ -437,6 +439,8 @@ class Services:
         self.roster: dict[str, list[dict]] = {}  # context -> members
         self.page_size = 2
         self.nrps_requests: list[str] = []
+        self.lineitems: dict[str, list[dict]] = {}  # context -> line items the tool made
+        self.lineitem_requests: list[str] = []  # "GET ..." / "POST ..." on the containers
 
 
 class _PlatformAgs(AssignmentsGradesService):
@@ -466,14 +470,27 @@ class _PlatformAgs(AssignmentsGradesService):
             sv.scores.append({**score, "lineitem": line_item_id})
         return UpdateScoreStatus.SUCCESS
 
-    def find_lineitems(self, *a, **k):  # pragma: no cover - not used by the tool
-        return {"content": [], "has_next": False, "next": None}
+    def _context(self) -> str:
+        return self.ags.lineitems_url.rstrip("/").split("/")[-2]
+
+    def find_lineitems(self, *a, **k):
+        with self.platform.services.lock:
+            items = list(self.platform.services.lineitems.get(self._context(), []))
+        return {"content": items, "has_next": False, "next": None}
 
     def find_lineitem(self, line_item_id):  # pragma: no cover
         raise LineItemNotFoundException()
 
-    def create_lineitem(self, creation_data):  # pragma: no cover
-        return creation_data
+    def create_lineitem(self, creation_data):
+        sv: Services = self.platform.services
+        for k in ("label", "scoreMaximum"):
+            if k not in creation_data:
+                raise LtiServiceException(f"line item lacks {k}", 400)
+        with sv.lock:
+            items = sv.lineitems.setdefault(self._context(), [])
+            item = {**creation_data, "id": f"{self.ags.lineitems_url}/made-{len(items) + 1}"}
+            items.append(item)
+        return item
 
     def update_lineitem(self, update_data):  # pragma: no cover
         return update_data
@@ -530,6 +547,21 @@ def add_services(platform: TestPlatform, app: Flask) -> None:
             return _to_flask(service.handle_resp(service.handle_update_score, line_item_id=link))
         except Exception:  # lti1p3platform raises on a token it cannot decode: that is a 401
             return jsonify({"error": "invalid_token"}), 401
+
+    @app.route("/ags/<context>/lineitems", methods=["GET", "POST"])
+    def ags_lineitems(context: str):
+        sv = platform.services
+        with sv.lock:
+            sv.lineitem_requests.append(f"{request.method} {request.full_path}")
+        base = f"{platform.issuer}/ags/{context}/lineitems"
+        service = _PlatformAgs(platform, FlaskPlatformRequest(request), base, None)
+        if request.method == "POST":
+            return _to_flask(service.handle_resp(service.handle_create_lineitem))
+        resp = service.handle_resp(service.handle_get_lineitems)
+        if resp.code != 200:
+            return _to_flask(resp)
+        # the AGS line item container is a JSON array
+        return jsonify(resp.result["content"]), 200, {"Content-Type": resp.media_type}
 
     @app.get("/nrps/<context>/memberships")
     def nrps(context: str):

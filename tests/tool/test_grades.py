@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from lmspack import grades
 from lmspack.cli import main
@@ -380,3 +380,43 @@ def test_a_refused_access_token_is_replaced(tool, platform, manual):
     assert platform.services.token_requests == before + 1
     with tool.store.transaction() as s:
         assert s.get(CacheEntry, key).value != "not-a-token"
+
+
+def test_without_a_line_item_the_tool_makes_one_for_the_link(tool, platform, manual):
+    """A platform that offers only the line items container (and the lineitem scope) gets a
+    line item made for the link, once; scores go to it."""
+    sv = platform.services
+    def learner(user: str):
+        return learner_api(
+            tool, platform, user=user, context="gnoli", link="rl-noli", lineitem="none"
+        )
+
+    api = learner("g-noli")
+    quiz = complete_course(api)
+    rows = _rows(tool, _platform_id(tool, api))
+    mine = [r for r in rows if r.user_sub == "g-noli"]
+    assert mine and all(grades.LINK_MARK in r.lineitem_url for r in mine)
+    report = grades.send_pending(tool.store, timeout=5)
+    assert report.sent >= 1 and not report.errors, report.errors
+    made = sv.lineitems["gnoli"]
+    assert len(made) == 1
+    item = made[0]
+    assert item["resourceLinkId"] == "rl-noli" and item["scoreMaximum"] == 100
+    assert item["resourceId"] == COURSE_MODEL.id and item["tag"] == "lmspack"
+    assert item["label"] == "Pre-work (rl-noli)"  # the link's title
+    final = [s for s in sv.scores if s["userId"] == "g-noli" and "scoreGiven" in s][-1]
+    assert final["lineitem"] == "made-1" and final["scoreGiven"] == quiz["score"]
+    # a second learner on the same link: the line item's URL comes from the cache
+    asked = len(sv.lineitem_requests)
+    complete_course(learner("g-noli2"))
+    assert grades.send_pending(tool.store, timeout=5).sent >= 1
+    assert len(sv.lineitem_requests) == asked
+    # with the cache gone (another tool host, say) it is found in the container, not made again
+    with tool.store.transaction() as s:
+        s.execute(delete(CacheEntry).where(CacheEntry.key.like("lineitem:%")))
+    complete_course(learner("g-noli3"))
+    assert grades.send_pending(tool.store, timeout=5).sent >= 1
+    methods = [r.split(" ")[0] for r in sv.lineitem_requests]
+    assert methods.count("POST") == 1 and methods.count("GET") == 2
+    assert len(sv.lineitems["gnoli"]) == 1
+    assert {s["lineitem"] for s in sv.scores if s["userId"].startswith("g-noli")} == {"made-1"}
