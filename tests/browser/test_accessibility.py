@@ -9,28 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import AXE, Learner
+from .conftest import Learner, axe_violations
 
 pytestmark = pytest.mark.browser
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-AXE_SOURCE = AXE.read_text(encoding="utf-8") if AXE.is_file() else ""
-
-
-def axe_violations(page) -> list[str]:
-    """Run axe from the top page; axe in each frame reports its part (iframes: true)."""
-    for frame in page.frames:
-        if frame.url.startswith("http") and not frame.evaluate("typeof window.axe === 'object'"):
-            frame.evaluate(AXE_SOURCE)
-    result = page.evaluate(
-        """tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, iframes: true,
-                                      resultTypes: ['violations']})""",
-        AXE_TAGS,
-    )
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} -> "
-        + "; ".join(" ".join(map(str, n["target"])) for n in v["nodes"][:4])
-        for v in result["violations"]
-    ]
 
 
 class Audit:

@@ -10,14 +10,13 @@ import threading
 
 import pytest
 
-from tests.browser.conftest import AXE, CHROMIUM, CHROMIUM_ARGS, Learner
+from tests.browser.conftest import AXE, CHROMIUM, CHROMIUM_ARGS, Learner, axe_violations
 from tests.conftest import require
 
 from .api_client import COURSE_MODEL, wait_for
 from .test_launch import answer_key_strings
 
 pytestmark = pytest.mark.browser
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
 @pytest.fixture
@@ -86,21 +85,6 @@ def _launch(page, platform, **hint):
     page.goto(platform.issuer + "/start?" + "&".join(f"{k}={v}" for k, v in hint.items()))
     page.locator("html.ready").wait_for(state="attached")
     assert page.evaluate("document.documentElement.dataset.adapter") == "lti"
-
-
-def axe_violations(page) -> list[str]:
-    if not page.evaluate("typeof window.axe === 'object'"):
-        page.evaluate(AXE.read_text(encoding="utf-8"))
-    result = page.evaluate(
-        """tags => axe.run(document, {runOnly: {type: 'tag', values: tags},
-                                      resultTypes: ['violations']})""",
-        AXE_TAGS,
-    )
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} -> "
-        + "; ".join(" ".join(map(str, n["target"])) for n in v["nodes"][:4])
-        for v in result["violations"]
-    ]
 
 
 def test_learner_completes_the_course_in_chromium_and_the_grade_arrives(
