@@ -98,6 +98,8 @@ def create_app(config: ToolConfig | dict[str, Any] | None = None, *, store_: Sto
 
     app = Flask(__name__)
     app.config.update(config.extra)
+    app.config.setdefault("GRADES_BACKGROUND", config.grades_background)
+    app.config.setdefault("GRADES_POLL_SECONDS", config.grades_poll_seconds)
     app.config["SECRET_KEY"] = config.secret_key or _secret_from_store(st)
     app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024
     app.extensions["lmspack.store"] = st

@@ -13,6 +13,9 @@ Settings (environment variable: meaning, default):
 - LMSPACK_COOKIE_CHECK: pylti1p3's cookie check with the new-window fallback (default 1)
 - LMSPACK_REGISTRATION_KEY: if set, /lti/register needs ?key=<it> (the admin pastes
   https://tool/lti/register?key=...), so strangers cannot register platforms (default: open)
+- LMSPACK_GRADES_BACKGROUND: each web process sends queued grades in a background thread
+  (default 1; with 0, run `lmspack grades send` from cron or a separate process)
+- LMSPACK_GRADES_POLL_SECONDS: how often that thread looks for grades due a retry (default 60)
 
 The file (TOML) uses the same names in lower case without the LMSPACK_ prefix:
 `base_url`, `database_url`, `secret_key`, `trusted_proxies`, `course`, ...; environment
@@ -38,6 +41,8 @@ ENV = {
     "http_timeout": "LMSPACK_HTTP_TIMEOUT",
     "cookie_check": "LMSPACK_COOKIE_CHECK",
     "registration_key": "LMSPACK_REGISTRATION_KEY",
+    "grades_background": "LMSPACK_GRADES_BACKGROUND",
+    "grades_poll_seconds": "LMSPACK_GRADES_POLL_SECONDS",
 }
 
 
@@ -53,6 +58,8 @@ class ToolConfig:
     http_timeout: float = 10.0
     cookie_check: bool = True
     registration_key: str = ""
+    grades_background: bool = True
+    grades_poll_seconds: float = 60.0
     extra: dict = field(default_factory=dict)  # passed to Flask's app.config
 
     @classmethod

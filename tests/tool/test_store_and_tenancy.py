@@ -220,6 +220,28 @@ def test_config_from_file_and_environment(tmp_path):
         ToolConfig.from_mapping({"nope": 1})
 
 
+def test_grade_sender_settings_reach_the_app(tool, database_url, store):
+    from lmspack.tool import create_app
+    from lmspack.tool.config import ToolConfig
+
+    cfg = ToolConfig.load(
+        {
+            "DATABASE_URL": database_url,
+            "LMSPACK_COURSE": str(COURSE),
+            "SECRET_KEY": "s",
+            "LMSPACK_GRADES_BACKGROUND": "0",
+            "LMSPACK_GRADES_POLL_SECONDS": "5",
+        }
+    )
+    app = create_app(cfg, store_=store)
+    sender = app.extensions["lmspack.grades"]
+    assert sender.enabled is False and sender.poll == 5.0
+    plain = ToolConfig.load(
+        {"DATABASE_URL": database_url, "LMSPACK_COURSE": str(COURSE), "SECRET_KEY": "s"}
+    )
+    assert create_app(plain, store_=store).extensions["lmspack.grades"].enabled is True
+
+
 def test_registration_key_closes_dynamic_registration(tool, database_url, store):
     from lmspack.tool import create_app
 
