@@ -4,6 +4,9 @@ Every call needs the launch token in `Authorization: Bearer <token>` (a token in
 not accepted here). The token names the user, platform, context, resource link and attempt,
 and every query filters by all of them: there are no ids in these URLs, so nothing of one
 platform or context can be asked for from another. Errors are JSON: {"error", "status"}.
+No CSRF token is needed here (unlike the admin's forms, lmspack.tool.csrf): no cookie or
+URL token authenticates these calls, only the bearer header, which a browser never sends by
+itself and a page on another site cannot set without a CORS preflight this tool never allows.
 
     GET  /api/v1/attempt         the attempt: state (page, visited, reflections, evaluation),
                                  the current try's answers with their results, the quiz

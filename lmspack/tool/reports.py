@@ -13,7 +13,10 @@ instructor or administrator role, scoped to THAT launch's platform and context.
 
 The launch token comes as ?t= (page loads, form actions) or a bearer header. `<ctx>` must be
 the token's context (else 403) and every query filters by the token's platform and context, so
-a direct URL to another context or another platform's certificate gives 403 or 404.
+a direct URL to another context or another platform's certificate gives 403 or 404. Each POST
+form also carries a CSRF token bound to the launch's user and context, the action and its
+URL (lmspack.tool.csrf; `csrf_token(...)` in the templates): without it, or with another
+form's, nothing changes (403).
 CSV is streamed (lmspack.reports.csv): UTF-8 with BOM, ISO dates, formulas neutralised.
 """
 
@@ -30,9 +33,11 @@ from ..reports import data
 from ..reports import summaries as S
 from ..reports.csv import csv_bytes
 from .app import allow_framing_by_platform, base_url, db, read_db, sites, store
+from .csrf import check_form_token, form_token
 from .launch_token import require_launch
 
 bp = Blueprint("reports", __name__)
+bp.add_app_template_global(form_token, "csrf_token")
 
 PER_PAGE = 100
 NO_STORE = {"Cache-Control": "no-store"}
@@ -297,6 +302,7 @@ def certificate_revoke(context_id: int, code: str):
     launch, ctx, _course = _scope(context_id)
     session = db()
     cert = _scoped_certificate(session, launch, ctx, code)
+    check_form_token()
     issue.revoke(session, cert, _reason())
     session.commit()
     return redirect(
@@ -311,6 +317,7 @@ def certificate_reissue(context_id: int, code: str):
     launch, ctx, course = _scope(context_id)
     session = db()
     cert = _scoped_certificate(session, launch, ctx, code)
+    check_form_token()
     if cert.replaced_by is not None:
         abort(409, description="This certificate was already re-issued.")
     name = (request.form.get("name") or "").strip()[:300] or None
@@ -328,6 +335,7 @@ def certificate_reissue(context_id: int, code: str):
 @require_launch("instructor")
 def roster_refresh(context_id: int):
     launch, ctx, _course = _scope(context_id)
+    check_form_token()
     from .app import tool_config
     from .roster import RosterError, sync_roster
 

@@ -98,3 +98,24 @@ def wait_for(predicate, timeout: float = 10.0, what: str = "condition"):
             return value
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def form_fields(html: str, action: str) -> dict[str, str]:
+    """The hidden fields (the CSRF token) of the page's POST form whose action contains
+    `action`."""
+    for m in re.finditer(r'<form method="post" action="([^"]*)">(.*?)</form>', html, re.S):
+        if action in unescape(m.group(1)):
+            hidden = r'<input type="hidden" name="([^"]+)" value="([^"]*)">'
+            return {unescape(k): unescape(v) for k, v in re.findall(hidden, m.group(2))}
+    raise AssertionError(f"no form posts to {action}")
+
+
+def post_admin_form(tool, page: str, action: str, token: str, data: dict, **kw):
+    """Submit an admin page's form as a browser would: load `page` (a path), take the form's
+    hidden fields, POST them with `data` to `action` (a path)."""
+    r = requests.get(tool.url + page, params={"t": token}, timeout=20)
+    assert r.status_code == 200, r.text[:500]
+    fields = form_fields(r.text, action)
+    return requests.post(
+        tool.url + action, params={"t": token}, data={**fields, **data}, timeout=30, **kw
+    )

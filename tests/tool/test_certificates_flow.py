@@ -22,7 +22,13 @@ from lmspack.certificates.snapshot import hours_and_minutes
 from lmspack.cli import main
 from lmspack.store.certificates import Certificate
 
-from .api_client import COURSE_MODEL, complete_course, launch_token, learner_api
+from .api_client import (
+    COURSE_MODEL,
+    complete_course,
+    launch_token,
+    learner_api,
+    post_admin_form,
+)
 
 EVAL = {
     e.id: ("yes" if e.type == "yes-no" else "4" if e.type == "rating" else "Useful.")
@@ -246,20 +252,24 @@ def test_admin_revoke_and_reissue_buttons(tool, platform):
     ctx = claims(teacher)["ctx"]
     page = requests.get(f"{tool.url}/admin/{ctx}/certificates/{code}", params={"t": teacher})
     assert page.status_code == 200 and "Revoke this certificate" in page.text
-    r = requests.post(
-        f"{tool.url}/admin/{ctx}/certificates/{code}/reissue",
-        params={"t": teacher},
-        data={"reason": "Typo in the name", "name": "Ann <b>Smith</b>"},
+    r = post_admin_form(
+        tool,
+        f"/admin/{ctx}/certificates/{code}",
+        f"/admin/{ctx}/certificates/{code}/reissue",
+        teacher,
+        {"reason": "Typo in the name", "name": "Ann <b>Smith</b>"},
         allow_redirects=False,
     )
     assert r.status_code == 303, r.text
     new = re.search(r"/certificates/([0-9A-Z-]+)\?", r.headers["Location"]).group(1)
     v = requests.get(f"{tool.url}/verify/{new}", timeout=10).text
     assert "Ann &lt;b&gt;Smith&lt;/b&gt;" in v and "<b>Smith" not in v
-    r = requests.post(
-        f"{tool.url}/admin/{ctx}/certificates/{new}/revoke",
-        params={"t": teacher},
-        data={"reason": "Withdrawn"},
+    r = post_admin_form(
+        tool,
+        f"/admin/{ctx}/certificates/{new}",
+        f"/admin/{ctx}/certificates/{new}/revoke",
+        teacher,
+        {"reason": "Withdrawn"},
         allow_redirects=False,
     )
     assert r.status_code == 303
@@ -379,10 +389,13 @@ def test_reissue_adds_attendance_recorded_after_the_certificate(tool, platform, 
     assert r.exit_code == 0, r.output
     teacher = launch_token(platform, user="t-cc5", role="instructor", context="cc5", link="crl5")
     ctx = claims(teacher)["ctx"]
-    r = requests.post(
-        f"{tool.url}/admin/{ctx}/certificates/{cert['code']}/reissue",
-        params={"t": teacher},
-        data={"reason": "Attended the live session"},
+    page = f"/admin/{ctx}/certificates/{cert['code']}"
+    r = post_admin_form(
+        tool,
+        page,
+        page + "/reissue",
+        teacher,
+        {"reason": "Attended the live session"},
         allow_redirects=False,
     )
     assert r.status_code == 303, r.text

@@ -17,7 +17,13 @@ from click.testing import CliRunner
 
 from lmspack.cli import main
 
-from .api_client import COURSE_MODEL, complete_course, launch_token, learner_api
+from .api_client import (
+    COURSE_MODEL,
+    complete_course,
+    launch_token,
+    learner_api,
+    post_admin_form,
+)
 from .platform import TestPlatform
 
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
@@ -70,7 +76,8 @@ def course_ctx(tool, platform):
     r = Browser().launch(platform, user="evil", name=EVIL, role="learner", context=ctx, link="rl")
     assert r.status_code == 303
     teacher = launch_token(platform, user="teach", role="instructor", context=ctx, link="rl")
-    r = requests.post(f"{tool.url}/admin/{ctx_of(teacher)}/roster", params={"t": teacher})
+    c = ctx_of(teacher)
+    r = post_admin_form(tool, f"/admin/{c}/completions", f"/admin/{c}/roster", teacher, {})
     assert r.status_code == 200, r.text  # 303 followed to the completion page
     return {"teacher": teacher, "ctx": ctx_of(teacher), "cert": a, "fail": f}
 
