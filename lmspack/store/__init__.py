@@ -5,7 +5,8 @@
     with store.transaction() as s:
         s.add(...)
 
-Layout: db.py (engine, SQLite pragmas), models.py (tables), migrate.py (Alembic from code,
+Layout: db.py (engine, SQLite pragmas), models.py (tables), certificates.py and ratelimit.py
+(their tables: certificates, shared rate-limit counters), migrate.py (Alembic from code,
 start-up check), keys.py (tool signing keys), platforms.py (registrations), records.py
 (launch upserts), migrations/ (Alembic). The nonces and pylti1p3's cache entries are
 written by lmspack/tool/pylti.py.
@@ -21,6 +22,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import certificates as _certificates  # noqa: F401  (its tables join Base.metadata)
+from . import ratelimit as _ratelimit  # noqa: F401  (its table joins Base.metadata)
 from .db import READ_ONLY, database_url, is_sqlite, make_engine, session_factory
 from .migrate import NotMigrated, check_migrated, upgrade
 

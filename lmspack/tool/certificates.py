@@ -14,16 +14,22 @@ profile, and the learner's CPD record.
 Guessing codes: a code carries 100 random bits (codes.py), so guessing is impractical by
 itself. Lookups are one equality match on the unique index of the canonical code (no prefix
 or partial matching, no comparison in Python), so how long a miss takes says nothing about
-other codes. On top, each client address gets VERIFY_LIMIT lookups a minute (per worker
-process; over it: 429 with Retry-After).
+other codes. On top, each client address gets VERIFY_RATE_LIMIT look-ups (default 60) per
+VERIFY_RATE_WINDOW seconds (default 60), counted in the database (lmspack.store.ratelimit:
+one upsert per look-up), so the limit holds across every worker and host; over it: a 429
+page with Retry-After. The address is the one ProxyFix gives (LMSPACK_TRUSTED_PROXIES);
+IPv6 clients are counted per /64, which one subscriber usually has whole.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
-import threading
+import math
+import random
 import time
-from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -35,6 +41,7 @@ from ..certificates.pdf import certificate_pdf
 from ..certificates.record import PRIVACY_REMINDER, record_for, record_markdown, record_pdf
 from ..certificates.snapshot import hours_and_minutes
 from ..store import keys as tool_keys
+from ..store import ratelimit
 from ..store.certificates import Certificate
 from ..store.models import Attempt, User
 from .app import allow_framing_by_platform, base_url, db, read_db, sites
@@ -43,42 +50,67 @@ from .launch_token import require_launch
 bp = Blueprint("certificates", __name__)
 log = logging.getLogger("lmspack.tool.certificates")
 
-VERIFY_LIMIT = 60  # lookups per client address per minute (per process)
+VERIFY_LIMIT = 60  # look-ups per client address per window (all workers together)
+VERIFY_WINDOW = 60  # seconds
+PRUNE_CHANCE = 0.01  # of a window's first hit: also delete the counters of ended windows
 NO_STORE = {"Cache-Control": "no-store"}
 
 
+@dataclass
 class RateLimiter:
-    """A fixed-window counter per key, in this process's memory (bounded LRU)."""
+    """A fixed-window limit per client address, counted in the database."""
 
-    def __init__(self, limit: int, window: float = 60.0, size: int = 10_000):
-        self.limit, self.window, self.size = limit, window, size
-        self.hits: OrderedDict[str, tuple[float, int]] = OrderedDict()
-        self.lock = threading.Lock()
+    limit: int
+    window: int = VERIFY_WINDOW
+    prefix: str = "verify"
+    prune_chance: float = PRUNE_CHANCE
+    clock: Callable[[], float] = time.time  # tests move it
 
-    def allow(self, key: str) -> bool:
-        now = time.monotonic()
-        with self.lock:
-            start, n = self.hits.pop(key, (now, 0))
-            if now - start >= self.window:
-                start, n = now, 0
-            n += 1
-            self.hits[key] = (start, n)
-            while len(self.hits) > self.size:
-                self.hits.popitem(last=False)
-            return n <= self.limit
+    def hit(self, session, address: str) -> int | None:
+        """Count one look-up; None if allowed, else the seconds until the window ends.
+        Commits `session` (the count must stand even if the request fails later)."""
+        now = self.clock()
+        hits, window_ends = ratelimit.count_hit(
+            session, f"{self.prefix}:{client_key(address)}", window=self.window, now=now
+        )
+        if hits == 1 and random.random() < self.prune_chance:
+            ratelimit.prune(session, before=now - self.window)
+        session.commit()
+        if hits <= self.limit:
+            return None
+        return max(1, math.ceil(window_ends - now))
+
+
+def client_key(address: str) -> str:
+    """The address counted: IPv4 as it is, IPv6 by its /64 (an IPv4-mapped one as IPv4)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:60] or "?"
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 @bp.record_once
 def _setup(state) -> None:
-    limit = int(state.app.config.get("VERIFY_RATE_LIMIT", VERIFY_LIMIT))
-    state.app.extensions["lmspack.verify_limiter"] = RateLimiter(limit)
+    cfg = state.app.config
+    state.app.extensions["lmspack.verify_limiter"] = RateLimiter(
+        limit=int(cfg.get("VERIFY_RATE_LIMIT", VERIFY_LIMIT)),
+        window=int(cfg.get("VERIFY_RATE_WINDOW", VERIFY_WINDOW)),
+        prune_chance=float(cfg.get("VERIFY_RATE_PRUNE_CHANCE", PRUNE_CHANCE)),
+    )
 
 
 def _limit() -> None:
     from flask import current_app
 
     limiter: RateLimiter = current_app.extensions["lmspack.verify_limiter"]
-    if not limiter.allow(request.remote_addr or "?"):
+    retry_after = limiter.hit(db(), request.remote_addr or "?")
+    if retry_after is not None:
+        wait = f"{retry_after} seconds" if retry_after != 1 else "a second"
         abort(
             Response(
                 render_template(
@@ -86,11 +118,11 @@ def _limit() -> None:
                     status=429,
                     title="Too many requests",
                     message="Too many certificate look-ups from your address. "
-                    "Please wait a minute and try again.",
+                    f"Please wait {wait} and try again.",
                     hint=None,
                 ),
                 429,
-                {"Retry-After": "60", **NO_STORE},
+                {"Retry-After": str(retry_after), **NO_STORE},
             )
         )
 
