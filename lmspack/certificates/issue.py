@@ -3,6 +3,8 @@
     cert = maybe_issue(session, course, attempt, base_url=...)   # None until the rules are met
     revoke(session, cert, reason="...")
     new = reissue(session, cert, base_url=..., reason="...", learner_name="...")
+    users, issued = record_attendance(session, course, platform_id=..., context_id=...,
+                                      user_ids=[...], on=date(...), base_url=...)
 
 The rules are the course's `certificate.require` (default pages + quiz + evaluation; optional
 attendance at the live session). When they are met, one certificate is issued for the attempt
@@ -17,8 +19,9 @@ the PDF, the badge and the verification page are made from it, never from the li
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -280,3 +283,81 @@ def reissue(
     revoke(session, cert, reason or "Re-issued", now=now)
     cert.replaced_by = new.id
     return new
+
+
+def record_attendance(
+    session: Session,
+    course: Course | None,
+    *,
+    platform_id: int,
+    context_id: int,
+    user_ids: Iterable[int],
+    on: date | None,
+    base_url: str | None,
+) -> tuple[list[int], list[Certificate]]:
+    """Record that these learners attended the context's live session `on` that day (or,
+    with `on` None, remove their attendance), then issue the certificates that are now due,
+    so a learner who finished the pre-work before the session need not come back for it.
+
+    Only learners who launched in this platform's context count; the others are ignored.
+    Without `course` or `base_url` (the verification link needs it) nothing is issued here:
+    the learner's next visit issues it. Returns (the user ids recorded, the certificates issued
+    now)."""
+    wanted = {int(u) for u in user_ids}
+    if not wanted:
+        return [], []
+    known = sorted(
+        session.scalars(
+            select(Attempt.user_id)
+            .where(
+                Attempt.platform_id == platform_id,
+                Attempt.context_id == context_id,
+                Attempt.user_id.in_(wanted),
+            )
+            .distinct()
+        )
+    )
+    rows = {
+        a.user_id: a
+        for a in session.scalars(
+            select(Attendance).where(
+                Attendance.platform_id == platform_id,
+                Attendance.context_id == context_id,
+                Attendance.user_id.in_(known),
+            )
+        )
+    }
+    for uid in known:
+        row = rows.get(uid)
+        if on is None:
+            if row is not None:
+                session.delete(row)
+        elif row is None:
+            session.add(
+                Attendance(
+                    platform_id=platform_id, context_id=context_id, user_id=uid, attended_on=on
+                )
+            )
+        else:
+            row.attended_on = on
+    session.flush()
+    issued: list[Certificate] = []
+    if on is None or not base_url or course is None or "attendance" not in course.certificate_rules:
+        return known, issued
+    attempts = session.scalars(
+        select(Attempt)
+        .where(
+            Attempt.platform_id == platform_id,
+            Attempt.context_id == context_id,
+            Attempt.user_id.in_(known),
+            Attempt.course_id == course.id,
+        )
+        .order_by(Attempt.id)
+    )
+    for attempt in attempts:
+        if for_attempt(session, attempt) is not None:
+            continue
+        cert = maybe_issue(session, course, attempt, base_url=base_url)
+        if cert is not None:
+            issued.append(cert)
+    return known, issued

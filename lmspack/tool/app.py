@@ -128,11 +128,13 @@ def create_app(config: ToolConfig | dict[str, Any] | None = None, *, store_: Sto
         api_bp = None
     if api_bp is not None:
         app.register_blueprint(api_bp)
+    from .attendance import bp as attendance_bp  # an admin records live-session attendance
     from .certificates import bp as certificates_bp  # issue 5: verify, downloads, CPD record
     from .reports import bp as reports_bp  # issue 5: admin reports, revoke / re-issue
 
     app.register_blueprint(certificates_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(attendance_bp)
 
     @app.get("/healthz")
     def healthz():

@@ -184,16 +184,20 @@ def certificates_reissue(code, reason, name, base_url, database_url) -> None:
 @click.option("--date", "on", required=True, help="YYYY-MM-DD")
 @db_option
 def certificates_attend(context_id, issuer, sub, on, database_url) -> None:
-    """Record that a learner attended the live session (for courses that require it)."""
+    """Record that a learner attended the live session. When the course's certificate needs
+    it and the pre-work is done, the certificate is issued now (with LMSPACK_BASE_URL set;
+    otherwise at the learner's next visit)."""
     from sqlalchemy import select
 
-    from ..store.certificates import Attendance
+    from ..certificates.issue import record_attendance
     from ..store.models import User
+    from .config import ToolConfig
 
     try:
         day = date.fromisoformat(on)
     except ValueError as exc:
         raise click.ClickException("--date must be YYYY-MM-DD") from exc
+    course = _course_or_none()
     with _store(database_url).transaction() as s:
         ctx, platform = _context(s, context_id, issuer)
         user = s.scalar(
@@ -205,18 +209,20 @@ def certificates_attend(context_id, issuer, sub, on, database_url) -> None:
         )
         if user is None:
             raise click.ClickException(f"No learner {sub!r} has launched in this context yet.")
-        row = s.scalar(
-            select(Attendance).where(Attendance.context_id == ctx.id, Attendance.user_id == user.id)
+        recorded, issued = record_attendance(
+            s,
+            course,
+            platform_id=platform.id,
+            context_id=ctx.id,
+            user_ids=[user.id],
+            on=day,
+            base_url=ToolConfig.load().base_url or None,
         )
-        if row is None:
-            s.add(
-                Attendance(
-                    platform_id=platform.id, context_id=ctx.id, user_id=user.id, attended_on=day
-                )
-            )
-        else:
-            row.attended_on = day
+        if not recorded:
+            raise click.ClickException(f"{sub!r} has not opened the activity in this context.")
         click.echo(f"{sub} attended on {day.isoformat()}")
+        for cert in issued:
+            click.echo(f"Certificate {cert.code} issued")
 
 
 # --------------------------------------------------------------------------- reports

@@ -10,6 +10,7 @@ instructor or administrator role, scoped to THAT launch's platform and context.
     POST /admin/<ctx>/certificates/<code>/revoke   reason=
     POST /admin/<ctx>/certificates/<code>/reissue  reason=, name= (optional correction)
     POST /admin/<ctx>/roster              fetch the roster again (NRPS)
+    (live session attendance: lmspack.tool.attendance, in the same navigation)
 
 The launch token comes as ?t= (page loads, form actions) or a bearer header. `<ctx>` must be
 the token's context (else 403) and every query filters by the token's platform and context, so
@@ -348,12 +349,13 @@ def roster_refresh(context_id: int):
 
 def _nav(context_id: int) -> list[tuple[str, str, str]]:
     """(endpoint, label, url) of the admin pages, for the navigation bar."""
-    return [
-        (e, label, _link(e, context_id=context_id))
-        for e, label in (
-            ("admin.context_admin", "Overview"),
-            ("reports.completions", "Completion"),
-            ("reports.outcomes", "Outcomes and questions"),
-            ("reports.evaluation", "Evaluation"),
-        )
+    pages = [
+        ("admin.context_admin", "Overview"),
+        ("reports.completions", "Completion"),
+        ("reports.outcomes", "Outcomes and questions"),
+        ("reports.evaluation", "Evaluation"),
     ]
+    site = sites().get(g.launch.course_id)
+    if site is not None and site.course.cpd.live_session_minutes:
+        pages.append(("attendance.attendance", "Live session attendance"))
+    return [(e, label, _link(e, context_id=context_id)) for e, label in pages]

@@ -29,6 +29,7 @@ def test_certificate_pages_are_axe_clean_and_work_at_320px(in_chromium, tool, pl
         "evaluation report": f"{tool.url}/admin/{ctx}/evaluation?t={teacher}",
         "certificate admin": f"{tool.url}/admin/{ctx}/certificates/{cert['code']}?t={teacher}",
         "admin overview": f"{tool.url}/admin/{ctx}?t={teacher}",
+        "live session attendance": f"{tool.url}/admin/{ctx}/attendance?t={teacher}",
     }
     in_chromium(lambda chromium: _check(chromium, tool, platform, pages))
 

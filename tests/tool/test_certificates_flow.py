@@ -4,6 +4,7 @@ tool's JWKS; admins revoke and re-issue; the learner's CPD record. SQLite and Po
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import json
@@ -313,14 +314,23 @@ def test_cpd_record_page_and_downloads(tool, platform):
     assert requests.get(f"{tool.url}/record", params={"t": teacher}).status_code == 403
 
 
-def test_attendance_rule(tool, platform, database_url):
-    """A course that requires attendance issues only once attendance is recorded."""
+@contextlib.contextmanager
+def attendance_required(tool):
+    """The served course, for the test, also requires attendance at the live session."""
     site = tool.app.extensions["lmspack.sites"][COURSE_MODEL.id]
     original = site.course
     site.course = dataclasses.replace(
         original, certificate_rules=(*original.certificate_rules, "attendance")
     )
     try:
+        yield
+    finally:
+        site.course = original
+
+
+def test_attendance_rule(tool, platform, database_url):
+    """A course that requires attendance issues only once attendance is recorded."""
+    with attendance_required(tool):
         api = learner_api(tool, platform, user="attender", context="cc4", link="crl4")
         complete_course(api)
         assert api.get("/attempt").json()["certificate"] is None
@@ -346,8 +356,6 @@ def test_attendance_rule(tool, platform, database_url):
         assert cert is not None
         page = requests.get(cert["urls"]["verify"], timeout=10).text
         assert "Live session attended" in page and "3 December 2026" in page
-    finally:
-        site.course = original
 
 
 def test_issuing_counts_in_the_db(tool):
@@ -390,3 +398,81 @@ def test_reissue_adds_attendance_recorded_after_the_certificate(tool, platform, 
     assert "Live session attended" in page and "10 December 2026" in page
     total = COURSE_MODEL.cpd.prework_minutes + COURSE_MODEL.cpd.live_session_minutes
     assert hours_and_minutes(total) in page
+
+
+def _attendance_ids(html: str) -> dict[str, int]:
+    """Learner name -> user id, from the attendance page's checkboxes and their labels."""
+    return {
+        name: int(uid)
+        for uid, name in re.findall(r'<label for="att-u(\d+)">([^<]+)</label>', html)
+    }
+
+
+def test_admin_records_attendance_and_the_certificate_is_issued_at_once(tool, platform):
+    with attendance_required(tool):
+        done = learner_api(tool, platform, user="att-done", context="cc6", link="crl6")
+        complete_course(done)
+        assert done.get("/attempt").json()["certificate"] is None  # waits for attendance
+        learner_api(tool, platform, user="att-started", context="cc6", link="crl6")
+        teacher = launch_token(
+            platform, user="t-cc6", role="instructor", context="cc6", link="crl6"
+        )
+        ctx = claims(teacher)["ctx"]
+        page = f"/admin/{ctx}/attendance"
+        r = requests.get(tool.url + page, params={"t": teacher}, timeout=10)
+        assert r.status_code == 200 and "Live session attendance" in r.text
+        ids = _attendance_ids(r.text)
+        names = {"Given att-done Family att-done", "Given att-started Family att-started"}
+        assert set(ids) == names
+        # the completion report links the page in its navigation
+        nav = requests.get(f"{tool.url}/admin/{ctx}/completions", params={"t": teacher}).text
+        assert f"/admin/{ctx}/attendance?t=" in nav
+        r = post_admin_form(
+            tool, page, page, teacher,
+            {"user": list(ids.values()), "date": "2026-12-03", "action": "record"},
+            allow_redirects=False,
+        )  # fmt: skip
+        assert r.status_code == 303, r.text[:500]
+        assert "n=2" in r.headers["Location"] and "issued=1" in r.headers["Location"]
+        # issued now, before the learner comes back; it names the live session
+        with tool.store.sessions() as s:
+            rows = list(
+                s.scalars(
+                    select(Certificate).where(Certificate.learner_name.like("%att-done%"))
+                )
+            )
+        assert len(rows) == 1
+        verify = requests.get(f"{tool.url}/verify/{rows[0].code}", timeout=10).text
+        assert "Live session attended" in verify and "3 December 2026" in verify
+        assert done.get("/attempt").json()["certificate"]["code"] == rows[0].code
+        after = requests.get(tool.url + r.headers["Location"], timeout=10).text
+        assert "Attendance recorded for 2 learners; 1 certificate issued now" in after
+        assert after.count("2026-12-03") == 2
+        # remove one learner's attendance
+        started = ids["Given att-started Family att-started"]
+        r = post_admin_form(
+            tool, page, page, teacher, {"user": [started], "action": "remove"},
+            allow_redirects=False,
+        )  # fmt: skip
+        assert r.status_code == 303 and "n=1" in r.headers["Location"]
+        assert requests.get(tool.url + page, params={"t": teacher}).text.count("2026-12-03") == 1
+        # refused: no CSRF token, a learner's token, another course's teacher
+        form = {"user": [started], "date": "2026-12-04", "action": "record"}
+        r = requests.post(tool.url + page, params={"t": teacher}, data=form, timeout=10)
+        assert r.status_code == 403 and "security token" in r.text
+        r = requests.post(tool.url + page, params={"t": done.token}, data=form, timeout=10)
+        assert r.status_code == 403
+        learner_api(tool, platform, user="att-other", context="cc7", link="crl7")
+        other = launch_token(platform, user="t-cc7", role="instructor", context="cc7", link="crl7")
+        octx = claims(other)["ctx"]
+        r = requests.get(f"{tool.url}/admin/{octx}/attendance", params={"t": other}, timeout=10)
+        assert r.status_code == 200 and "att-done" not in r.text
+        assert requests.get(tool.url + page, params={"t": other}).status_code == 403
+        # a user id from another course posted to one's own page changes nothing
+        own = f"/admin/{octx}/attendance"
+        r = post_admin_form(
+            tool, own, own, other, {"user": [started], "date": "2026-12-05", "action": "record"},
+            allow_redirects=False,
+        )  # fmt: skip
+        assert r.status_code == 303 and "n=0" in r.headers["Location"]
+        assert requests.get(tool.url + page, params={"t": teacher}).text.count("2026-12-05") == 0

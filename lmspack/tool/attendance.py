@@ -1,0 +1,150 @@
+"""The `attendance` blueprint: an admin records who attended the live session.
+
+    GET  /admin/<ctx>/attendance   learners who opened the activity, with their attendance
+    POST /admin/<ctx>/attendance   user=<id>... date=YYYY-MM-DD action=record|remove
+
+For courses with a live session. When the course's certificate rules include attendance, a
+learner who has finished the pre-work gets the certificate as soon as attendance is recorded
+(lmspack.certificates.issue.record_attendance), not at their next visit. Scoped and
+protected like the reports: the launch's platform and context only, and a CSRF token on the
+form (lmspack.tool.csrf).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from ..certificates import issue
+from ..store.certificates import Attendance, Certificate
+from ..store.models import Attempt, User
+from .admin import STATUS_LABELS as ATTEMPT_STATUS
+from .app import base_url, db, read_db
+from .csrf import check_form_token
+from .launch_token import require_launch
+from .reports import NO_STORE, _nav, _scope, _token
+
+bp = Blueprint("attendance", __name__)
+
+
+
+def _scope_live(context_id: int):
+    """The reports' scope check, for a course that has a live session."""
+    launch, ctx, course = _scope(context_id)
+    if not course.cpd.live_session_minutes:
+        abort(404, description="This course has no live session.")
+    return launch, ctx, course
+
+
+def _learners(session, platform_id: int, context_id: int, course_id: str) -> list[dict]:
+    """Everyone who opened the activity in this context, with attendance and certificate."""
+    rows = session.execute(
+        select(Attempt, User)
+        .join(User, User.id == Attempt.user_id)
+        .where(
+            Attempt.platform_id == platform_id,
+            Attempt.context_id == context_id,
+            Attempt.course_id == course_id,
+            User.platform_id == platform_id,
+        )
+        .order_by(Attempt.id)
+    ).all()
+    user_ids = {u.id for _a, u in rows}
+    attended = dict(
+        session.execute(
+            select(Attendance.user_id, Attendance.attended_on).where(
+                Attendance.platform_id == platform_id,
+                Attendance.context_id == context_id,
+                Attendance.user_id.in_(user_ids),
+            )
+        ).all()
+    )
+    certs: dict[int, Certificate] = {}
+    for c in session.scalars(
+        select(Certificate)
+        .where(Certificate.platform_id == platform_id, Certificate.context_id == context_id)
+        .order_by(Certificate.seq)
+    ):
+        certs[c.attempt_id] = c  # the newest per attempt
+    out: dict[int, dict] = {}
+    for attempt, user in rows:
+        cert = certs.get(attempt.id)
+        entry = out.setdefault(
+            user.id,
+            {
+                "id": user.id,
+                "name": issue.learner_name(user, attempt.state) or user.sub,
+                "email": user.email or "",
+                "status": ATTEMPT_STATUS.get(attempt.status, attempt.status),
+                "attended": attended.get(user.id),
+                "certificate": None,
+            },
+        )
+        if cert is not None and cert.revoked_at is None:
+            entry["certificate"] = cert.code
+    return sorted(out.values(), key=lambda e: e["name"].casefold())
+
+
+@bp.get("/admin/<int:context_id>/attendance")
+@require_launch("instructor")
+def attendance(context_id: int):
+    launch, ctx, course = _scope_live(context_id)
+    return render_template(
+        "attendance.html",
+        ctx=ctx,
+        course=course,
+        learners=_learners(read_db(), launch.platform_id, ctx.id, course.id),
+        needs_attendance="attendance" in course.certificate_rules,
+        today=date.today().isoformat(),
+        done=request.args.get("done", ""),
+        recorded=request.args.get("n", ""),
+        issued=request.args.get("issued", ""),
+        nav=_nav(ctx.id),
+        token=_token(),
+    ), NO_STORE
+
+
+@bp.post("/admin/<int:context_id>/attendance")
+@require_launch("instructor")
+def attendance_record(context_id: int):
+    launch, ctx, course = _scope_live(context_id)
+    check_form_token()
+    action = request.form.get("action", "record")
+    if action not in ("record", "remove"):
+        abort(400, description="Choose to record or to remove attendance.")
+    try:
+        user_ids = [int(u) for u in request.form.getlist("user")][:10000]
+    except ValueError:
+        abort(400, description="The list of learners was not recognised.")
+    if not user_ids:
+        abort(400, description="Tick at least one learner.")
+    on = None
+    if action == "record":
+        try:
+            on = date.fromisoformat(request.form.get("date", ""))
+        except ValueError:
+            abort(400, description="Give the date of the live session (YYYY-MM-DD).")
+    session = db()
+    recorded, issued = issue.record_attendance(
+        session,
+        course,
+        platform_id=launch.platform_id,
+        context_id=ctx.id,
+        user_ids=user_ids,
+        on=on,
+        base_url=base_url(),
+    )
+    session.commit()
+    return redirect(
+        url_for(
+            "attendance.attendance",
+            context_id=ctx.id,
+            t=_token(),
+            done=action,
+            n=len(recorded),
+            issued=len(issued),
+        ),
+        code=303,
+    )
