@@ -182,3 +182,20 @@ def test_a_certificate_that_cannot_fit_is_refused_not_split(snapshot) -> None:
     )
     with pytest.raises(PageOverflow):
         certificate_pdf(huge)
+
+
+def test_between_tags_drops_line_breaks_between_tags_only() -> None:
+    from markupsafe import Markup
+
+    from lmspack.certificates.rendering import between_tags
+
+    html = Markup("<p>\n  <span>a</span> <b>b</b>\n</p>\n<p>x\ny</p>") + "<b>\n<i>"
+    out = between_tags(html)
+    assert out == "<p><span>a</span> <b>b</b></p><p>x\ny</p>&lt;b&gt;\n&lt;i&gt;"
+    assert isinstance(out, Markup)
+
+
+def test_the_certificate_html_has_no_white_space_between_tags(snapshot) -> None:
+    html = certificate_html(snapshot)
+    assert "\n" not in html[html.index("<html") : html.index("</html>")]
+    assert '<span class="label">Verify at</span> <a href=' in html  # same-line spaces stay
