@@ -199,3 +199,24 @@ def test_the_certificate_html_has_no_white_space_between_tags(snapshot) -> None:
     html = certificate_html(snapshot)
     assert "\n" not in html[html.index("<html") : html.index("</html>")]
     assert '<span class="label">Verify at</span> <a href=' in html  # same-line spaces stay
+
+
+def test_rendering_pauses_the_collector_and_gives_it_back() -> None:
+    import gc
+
+    from lmspack.certificates.rendering import collect_after
+
+    assert gc.isenabled()
+    with collect_after():
+        assert not gc.isenabled()
+        with collect_after():  # nested (another thread's render)
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()  # an application that runs without the collector keeps it off
+    try:
+        with collect_after():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
