@@ -220,3 +220,18 @@ def test_rendering_pauses_the_collector_and_gives_it_back() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_the_qr_code_keeps_the_code_in_its_own_smaller_segment(snapshot) -> None:
+    import segno
+
+    from lmspack.certificates.pdf import qr_code
+
+    url = snapshot.verify_url
+    assert url.rsplit("/", 1)[1] == snapshot.code
+    one_segment = segno.make(url, error="m", micro=False)
+    qr = qr_code(url)
+    assert qr.version < one_segment.version  # fewer modules: larger when printed
+    assert qr.error in ("M", "Q", "H")  # at least the 15% it had
+    for other in ("https://tool.example/verify/not-a-code", "https://tool.example/"):
+        assert qr_code(other).version == segno.make(other, error="m", micro=False).version
