@@ -137,6 +137,9 @@ class TestPlatform:
     def __init__(self, tool_url: str, *, client_id: str | None = None, deployment_id: str = "1"):
         self.server = ServerThread()
         self.issuer = self.server.url
+        # unique per instance: the tool caches key sets by URL, and a later test platform
+        # may get the same port (and a new key)
+        self.jwks_url = f"{self.issuer}/jwks?instance={uuid.uuid4().hex[:12]}"
         self.tool_url = tool_url
         self.client_id = client_id or "client-" + uuid.uuid4().hex[:8]
         self.deployment_id = deployment_id
@@ -178,7 +181,7 @@ class TestPlatform:
             "client_id": self.client_id,
             "auth_login_url": self.issuer + "/auth",
             "auth_token_url": self.issuer + "/token",
-            "key_set_url": self.issuer + "/jwks",
+            "key_set_url": self.jwks_url,
             "deployment_ids": [self.deployment_id],
         }
 
@@ -275,7 +278,7 @@ class TestPlatform:
                     "authorization_endpoint": self.issuer + "/auth",
                     "registration_endpoint": self.issuer + "/register",
                     "token_endpoint": self.issuer + "/token",
-                    "jwks_uri": self.issuer + "/jwks",
+                    "jwks_uri": self.jwks_url,
                     "token_endpoint_auth_methods_supported": ["private_key_jwt"],
                     "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
                     "id_token_signing_alg_values_supported": ["RS256"],

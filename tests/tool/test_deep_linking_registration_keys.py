@@ -86,7 +86,7 @@ def test_dynamic_registration(tool):
             platform = s.scalar(select(Platform).where(Platform.issuer == p.issuer))
             assert platform.client_id == p.registered_client_id
             assert platform.auth_login_url == p.issuer + "/auth"
-            assert platform.key_set_url == p.issuer + "/jwks"
+            assert platform.key_set_url == p.jwks_url
             deps = s.scalars(
                 select(Deployment.deployment_id).where(Deployment.platform_id == platform.id)
             )
