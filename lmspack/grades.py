@@ -66,7 +66,7 @@ from pylti1p3.service_connector import ServiceConnector
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from .store import Store
+from .store import Store, cache
 from .store.models import Attempt, GradeOutbox, Platform, ResourceLink, User, utcnow
 
 log = logging.getLogger("lmspack.grades")
@@ -226,23 +226,19 @@ class StoreServiceConnector(ServiceConnector):
         self._pass_memo: dict[str, str] = {}  # lives for one send pass (< one lease)
 
     def _get_cached_access_token(self, scope_key: str) -> str | None:
-        from .tool.pylti import cache_get
-
         if scope_key in self._pass_memo:
             return self._pass_memo[scope_key]
         with self._store.sessions() as s:
-            token = cache_get(s, "access-token:" + scope_key)
+            token = cache.get(s, "access-token:" + scope_key)
         if token:
             self._pass_memo[scope_key] = token
         return token
 
     def _cache_access_token(self, scope_key: str, access_token: str, expires_in: float):
-        from .tool.pylti import _upsert
-
         if expires_in:
             ttl = max(int(expires_in) - 60, 1)
             with self._store.transaction() as s:
-                _upsert(s, "access-token:" + scope_key, access_token, ttl)
+                cache.put(s, "access-token:" + scope_key, access_token, ttl)
 
     def forget_access_token(self, scopes: list[str]) -> None:
         from .store.models import CacheEntry
@@ -367,11 +363,9 @@ def _resolve_lineitem(connector: StoreServiceConnector, store: Store, target: st
     item found (by resource link id) or created in the container, cached in the database."""
     if LINK_MARK not in target:
         return target
-    from .tool.pylti import _upsert, cache_get
-
     key = "lineitem:" + target
     with store.sessions() as s:
-        cached = cache_get(s, key)
+        cached = cache.get(s, key)
         link = s.get(ResourceLink, int(target.rsplit(LINK_MARK, 1)[1]))
         if link is not None:
             s.expunge(link)
@@ -400,7 +394,7 @@ def _resolve_lineitem(connector: StoreServiceConnector, store: Store, target: st
     if not url:
         raise _Permanent(f"the platform made a line item without an id at {container}")
     with store.transaction() as s:
-        _upsert(s, key, url, None)
+        cache.put(s, key, url, None)
     return url
 
 

@@ -24,12 +24,11 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ..course.model import Course
 from ..store.certificates import Attendance, Certificate
+from ..store.db import insert_for_session
 from ..store.models import Attempt, User
 from .codes import new_code, normalise
 from .snapshot import CertificateSnapshot, snapshot_for
@@ -115,9 +114,7 @@ def for_attempt(session: Session, attempt: Attempt) -> Certificate | None:
 
 
 def _insert(session: Session, values: dict) -> None:
-    dialect = session.get_bind().dialect.name
-    ins = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = ins(Certificate).values(**values)
+    stmt = insert_for_session(session)(Certificate).values(**values)
     session.execute(stmt.on_conflict_do_nothing(index_elements=["attempt_id", "seq"]))
 
 

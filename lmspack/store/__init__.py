@@ -8,8 +8,8 @@
 Layout: db.py (engine, SQLite pragmas), models.py (tables), certificates.py and ratelimit.py
 (their tables: certificates, shared rate-limit counters), migrate.py (Alembic from code,
 start-up check), keys.py (tool signing keys), platforms.py (registrations), records.py
-(launch upserts), migrations/ (Alembic). The nonces and pylti1p3's cache entries are
-written by lmspack/tool/pylti.py.
+(launch upserts), cache.py (shared values with expiry: launch data, JWKS, access tokens),
+migrations/ (Alembic). The nonces are written by lmspack/tool/pylti.py.
 """
 
 from __future__ import annotations

@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -78,6 +80,16 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def insert_for(dialect: str):
+    """The dialect's `insert` (with ON CONFLICT ... DO UPDATE / DO NOTHING): the store's
+    upserts are single statements on both databases."""
+    return pg_insert if dialect == "postgresql" else sqlite_insert
+
+
+def insert_for_session(session: Session):
+    return insert_for(session.get_bind().dialect.name)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

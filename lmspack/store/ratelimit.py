@@ -19,10 +19,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import BigInteger, Integer, String, bindparam, case, delete
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from .db import insert_for
 from .models import Base
 
 
@@ -41,7 +40,7 @@ def _statement(dialect: str):
     """The upsert, built once per dialect (with bound parameters)."""
     stmt = _STATEMENTS.get(dialect)
     if stmt is None:
-        ins = pg_insert if dialect == "postgresql" else sqlite_insert
+        ins = insert_for(dialect)
         table = RateLimit.__table__
         stmt = ins(table).values(key=bindparam("key"), window_ends=bindparam("window_ends"), hits=1)
         same_window = table.c.window_ends >= stmt.excluded.window_ends

@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from .db import insert_for_session
 from .models import Attempt, Context, ResourceLink, User, utcnow
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
@@ -34,10 +33,6 @@ class LaunchRecord:
 _STATEMENTS: dict[tuple, Any] = {}
 
 
-def _insert_fn(session: Session):
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 def _upsert_statement(session: Session, model, keys, values, replace, counters=(), insert_only=()):
     """INSERT ... ON CONFLICT (keys) DO UPDATE ... RETURNING id, built once per shape
     (building the `excluded` alias is most of the cost of a statement)."""
@@ -49,7 +44,7 @@ def _upsert_statement(session: Session, model, keys, values, replace, counters=(
     table = model.__table__
     names = [*keys, *values, *replace, *counters, *insert_only]
     names += [c for c in ("created_at", "updated_at") if c in table.c]
-    stmt = _insert_fn(session)(table).values(
+    stmt = insert_for_session(session)(table).values(
         {n: bindparam(n, type_=table.c[n].type) for n in names}
     )
     ex = stmt.excluded

@@ -15,8 +15,8 @@ from pylti1p3.exception import OIDCException
 from pylti1p3.lineitem import LineItem
 from sqlalchemy import delete, text
 
+from ..store import cache, records
 from ..store import keys as tool_keys
-from ..store import records
 from ..store.models import CacheEntry
 from .app import (
     allow_framing_by,
@@ -41,7 +41,6 @@ from .pylti import (
     ToolMessageLaunch,
     ToolOIDCLogin,
     http_session,
-    prune_expired,
 )
 
 bp = Blueprint("lti", __name__)
@@ -120,7 +119,7 @@ def login():
         )
     resp = oidc.redirect(launch_url())
     if random.random() < 0.01:
-        prune_expired(session)
+        cache.prune_expired(session)
     session.commit()
     resp.headers["Cache-Control"] = "no-store"
     return resp

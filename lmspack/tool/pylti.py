@@ -34,15 +34,13 @@ from pylti1p3.service_connector import ServiceConnector
 from pylti1p3.session import SessionService
 from pylti1p3.tool_config.abstract import ToolConfAbstract
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from ..store import Store
+from ..store import Store, cache
 from ..store import keys as tool_keys
 from ..store import platforms as reg
-from ..store.models import CacheEntry, Nonce, Platform, utcnow
 from ..store.models import Deployment as StoreDeployment
+from ..store.models import Nonce, Platform, utcnow
 
 ALLOWED_ALGS = ("RS256", "RS384", "RS512")
 NONCE_TTL = 600  # seconds between login and launch
@@ -81,40 +79,6 @@ def http_session(timeout: float = 10.0) -> requests.Session:
 # --------------------------------------------------------------------------- cache
 
 
-def _upsert(db: Session, key: str, value: t.Any, ttl: int | None) -> None:
-    expires = utcnow() + timedelta(seconds=ttl) if ttl else None
-    dialect = db.get_bind().dialect.name
-    ins = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = ins(CacheEntry).values(key=key, value=value, expires_at=expires)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[CacheEntry.key], set_={"value": value, "expires_at": expires}
-    )
-    db.execute(stmt)
-
-
-def cache_get(db: Session, key: str) -> t.Any:
-    row = db.get(CacheEntry, key)
-    if row is None:
-        return None
-    if row.expires_at is not None and row.expires_at <= utcnow():
-        return None
-    return row.value
-
-
-def cache_set(db: Session, key: str, value: t.Any, ttl: int | None) -> None:
-    _upsert(db, key, value, ttl)
-    # keep the identity map in step with the row written by the bare INSERT
-    row = db.get(CacheEntry, key)
-    if row is not None:
-        db.refresh(row)
-
-
-def prune_expired(db: Session) -> None:
-    now = utcnow()
-    db.execute(delete(CacheEntry).where(CacheEntry.expires_at <= now))
-    db.execute(delete(Nonce).where(Nonce.expires_at <= now))
-
-
 class DbLaunchDataStorage(LaunchDataStorage[t.Any]):
     """pylti1p3's launch data storage in the `cache_entries` table."""
 
@@ -135,10 +99,10 @@ class DbLaunchDataStorage(LaunchDataStorage[t.Any]):
         return True
 
     def get_value(self, key: str) -> t.Any:
-        return cache_get(self._read, self._prepare_key(key))
+        return cache.get(self._read, self._prepare_key(key))
 
     def set_value(self, key: str, value: t.Any, exp: int | None = None) -> None:
-        _upsert(self._db, self._prepare_key(key), value, exp)
+        cache.put(self._db, self._prepare_key(key), value, exp)
 
     def check_value(self, key: str) -> bool:
         return self.get_value(key) is not None
@@ -340,10 +304,10 @@ class ToolMessageLaunch(FlaskMessageLaunch):
 
     def _cache_put(self, key: str, value: t.Any, ttl: int) -> None:
         if self._cache_store is None:
-            _upsert(self._db, key, value, ttl)
+            cache.put(self._db, key, value, ttl)
             return
         with self._cache_store.transaction() as s:
-            _upsert(s, key, value, ttl)
+            cache.put(s, key, value, ttl)
 
     # aud / azp ------------------------------------------------------------
     def get_client_id(self) -> str:
@@ -386,7 +350,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
     def _fetch_jwks(self, url: str, *, refresh: bool) -> dict:
         key = "jwks:" + hashlib.sha256(url.encode()).hexdigest()
         if not refresh:
-            cached = cache_get(self._read, key)
+            cached = cache.get(self._read, key)
             if cached:
                 return cached
         try:
@@ -420,7 +384,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             # must not make us fetch on every request: at most one refetch per
             # JWKS_REFETCH_INTERVAL for each key set.
             marker = "jwks-refetched:" + hashlib.sha256(url.encode()).hexdigest()
-            if cache_get(self._read, marker) is None:
+            if cache.get(self._read, marker) is None:
                 self._cache_put(marker, True, JWKS_REFETCH_INTERVAL)
                 found = find(self._fetch_jwks(url, refresh=True))
         if found is None:
@@ -538,12 +502,12 @@ class DbServiceConnector(ServiceConnector):
     def _get_cached_access_token(self, scope_key: str) -> str | None:
         if self._db is None:
             return None
-        return cache_get(self._db, "access-token:" + scope_key)
+        return cache.get(self._db, "access-token:" + scope_key)
 
     def _cache_access_token(self, scope_key: str, access_token: str, expires_in: float):
         if self._db is not None and expires_in:
             ttl = max(int(expires_in) - 60, 1)
-            _upsert(self._db, "access-token:" + scope_key, access_token, ttl)
+            cache.put(self._db, "access-token:" + scope_key, access_token, ttl)
 
 
 def new_secret() -> str:

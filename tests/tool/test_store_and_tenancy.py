@@ -13,9 +13,11 @@ from sqlalchemy import select
 
 from lmspack.cli import main
 from lmspack.store import NotMigrated, Store
+from lmspack.store.cache import get as cache_get
+from lmspack.store.cache import put_and_refresh as cache_set
 from lmspack.store.models import Context, Platform
 from lmspack.tool.launch_token import LaunchClaims, issue_launch_token, verify_launch_token
-from lmspack.tool.pylti import DbSessionService, cache_get, cache_set
+from lmspack.tool.pylti import DbSessionService
 from tests.conftest import COURSE
 
 from .platform import Browser, TestPlatform
