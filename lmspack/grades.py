@@ -399,25 +399,33 @@ def _resolve_lineitem(connector: StoreServiceConnector, store: Store, target: st
 
 
 def _ags_call(connector: StoreServiceConnector, call, scopes=(SCORE_SCOPE,)):
-    """Run one AGS call, sorting its failures into temporary and permanent ones."""
-    try:
-        return call()
-    except LtiServiceException as exc:
-        resp = exc.response
-        code = resp.status_code if resp is not None else 0
-        where = resp.url if resp is not None else "the platform"
-        if code == 401:  # the cached access token was refused: drop it (next try gets one)
-            connector.forget_access_token(list(scopes))
-        if code in TEMPORARY or code == 0:
-            raise _Temporary(f"HTTP {code} from {where}") from exc
-        text = resp.text[:300] if resp is not None else str(exc)
-        raise _Permanent(f"HTTP {code} from {where}: {text}") from exc
-    except requests.Timeout as exc:
-        raise _Temporary(f"timed out: {exc}") from exc
-    except requests.RequestException as exc:
-        raise _Temporary(f"{type(exc).__name__}: {exc}") from exc
-    except LtiException as exc:
-        raise _Permanent(str(exc)) from exc
+    """Run one AGS call, sorting its failures into temporary and permanent ones. A 401 from
+    the service means the cached access token was refused: it is dropped and the call made
+    once more with a new one."""
+    for again in (True, False):
+        try:
+            return call()
+        except LtiServiceException as exc:
+            resp = exc.response
+            code = resp.status_code if resp is not None else 0
+            where = resp.url if resp is not None else "the platform"
+            if code == 401:
+                connector.forget_access_token(list(scopes))
+                if again and "access token" not in str(exc):  # not the token endpoint's 401
+                    continue
+            if code == 409:  # the platform holds a newer score
+                raise _Permanent("409") from exc
+            if code in TEMPORARY or code == 0:
+                raise _Temporary(f"HTTP {code} from {where}") from exc
+            text = resp.text[:300] if resp is not None else str(exc)
+            raise _Permanent(f"HTTP {code} from {where}: {text}") from exc
+        except requests.Timeout as exc:
+            raise _Temporary(f"timed out: {exc}") from exc
+        except requests.RequestException as exc:
+            raise _Temporary(f"{type(exc).__name__}: {exc}") from exc
+        except LtiException as exc:
+            raise _Permanent(str(exc)) from exc
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _post(
@@ -426,21 +434,7 @@ def _post(
     ags = AssignmentsGradesService(
         connector, {"scope": [SCORE_SCOPE], "lineitem": url or row.lineitem_url}
     )
-
-    def put():
-        try:
-            return ags.put_grade(grade_for(row, comment))
-        except LtiServiceException as exc:
-            code = exc.response.status_code if exc.response is not None else 0
-            if code == 401 and "access token" not in str(exc):
-                # the cached access token was refused: once more with a new one
-                connector.forget_access_token([SCORE_SCOPE])
-                return ags.put_grade(grade_for(row, comment))
-            if code == 409:  # the platform holds a newer score
-                raise _Permanent("409") from exc
-            raise
-
-    _ags_call(connector, put)
+    _ags_call(connector, lambda: ags.put_grade(grade_for(row, comment)))
 
 
 def send_pending(
