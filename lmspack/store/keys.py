@@ -1,10 +1,10 @@
 """The tool's signing keys: create, rotate with a grace period, publish as a JWKS.
 
-Rotation is publish-before-sign: a new key appears in /lti/jwks at once but signs only after
-`SIGN_AFTER` seconds (the JWKS's Cache-Control max-age), so a platform that cached the key
-set before the rotation never meets a kid it cannot find. The keys it replaces stay
-published for the grace period, so what they signed still verifies. A compromised key is
-rotated with `sign_after=0` (and a grace of 0: it leaves the JWKS at once).
+Rotation is publish-before-sign: a new key appears in /lti/jwks at once but signs only
+`SIGN_AFTER` seconds later (its `signs_from`; the JWKS's Cache-Control max-age), so a
+platform that cached the key set before the rotation never meets a kid it cannot find. The
+keys it replaces stay published for the grace period, so what they signed still verifies. A
+compromised key is rotated with `sign_after=0` (and a grace of 0: it leaves the JWKS at once).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from .models import ToolKey, utcnow
@@ -54,10 +54,12 @@ def generate_key() -> tuple[str, str, dict]:
     return kid, pem, jwk
 
 
-def add_key(session: Session, *, published_at: datetime | None = None) -> ToolKey:
-    """A new key, published from `published_at` (its `created_at`; default now)."""
+def add_key(session: Session, *, signs_from: datetime | None = None) -> ToolKey:
+    """A new key, published now; it signs from `signs_from` (None: at once)."""
     kid, pem, jwk = generate_key()
-    row = ToolKey(kid=kid, private_pem=pem, public_jwk=jwk, created_at=published_at or utcnow())
+    row = ToolKey(
+        kid=kid, private_pem=pem, public_jwk=jwk, created_at=utcnow(), signs_from=signs_from
+    )
     session.add(row)
     session.flush()
     return row
@@ -94,28 +96,24 @@ def rotate(
         .where(or_(ToolKey.retire_after.is_(None), ToolKey.retire_after > retire))
         .values(retire_after=retire)
     )
-    # created_at is "published since": backdated so the key counts as published for
-    # SIGN_AFTER seconds when it should start signing.
-    new = add_key(session, published_at=starts - timedelta(seconds=SIGN_AFTER))
+    new = add_key(session, signs_from=starts)
     return new, old
 
 
 def signing_key(session: Session, now: datetime | None = None) -> SigningKey:
-    """The key that signs now: the newest one published for at least SIGN_AFTER seconds and
-    not past its grace period. Failing that (a tool set up minutes ago), the one published
-    longest; failing that, the newest."""
+    """The key that signs now: the newest live key (not past its grace period) whose
+    `signs_from` has come; failing that (every key retired), the newest."""
     now = now or utcnow()
-    live = or_(ToolKey.retire_after.is_(None), ToolKey.retire_after > now)
+    starts = func.coalesce(ToolKey.signs_from, ToolKey.created_at)
     row = session.scalars(
         select(ToolKey)
-        .where(ToolKey.created_at <= now - timedelta(seconds=SIGN_AFTER), live)
-        .order_by(ToolKey.created_at.desc(), ToolKey.id.desc())
+        .where(
+            or_(ToolKey.signs_from.is_(None), ToolKey.signs_from <= now),
+            or_(ToolKey.retire_after.is_(None), ToolKey.retire_after > now),
+        )
+        .order_by(starts.desc(), ToolKey.id.desc())
         .limit(1)
     ).first()
-    if row is None:
-        row = session.scalars(
-            select(ToolKey).where(live).order_by(ToolKey.created_at, ToolKey.id).limit(1)
-        ).first()
     if row is None:
         row = session.scalars(select(ToolKey).order_by(ToolKey.id.desc()).limit(1)).first()
     if row is None:

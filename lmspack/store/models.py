@@ -110,9 +110,9 @@ class Deployment(Base):
 
 
 class ToolKey(Base):
-    """The tool's RSA signing keys. The newest un-retired key signs; a rotated-out key stays
-    published in /lti/jwks until `retire_after`, so platforms holding a cached JWKS still
-    verify what it signed."""
+    """The tool's RSA signing keys, all published in /lti/jwks until `retire_after` (so
+    platforms holding a cached JWKS still verify what a rotated-out key signed). The newest
+    live key whose `signs_from` has come (NULL: from creation) signs (lmspack.store.keys)."""
 
     __tablename__ = "tool_keys"
 
@@ -122,6 +122,7 @@ class ToolKey(Base):
     public_jwk: Mapped[dict[str, Any]] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     retire_after: Mapped[datetime | None] = mapped_column()
+    signs_from: Mapped[datetime | None] = mapped_column()  # 0005
 
 
 class Nonce(Base):

@@ -237,8 +237,6 @@ def keys_rotate(grace_days: float, sign_now: bool, database_url: str | None) -> 
 @db_option
 def keys_list(database_url: str | None) -> None:
     """List keys: which signs now, which wait to sign, which are retiring."""
-    from datetime import timedelta
-
     from sqlalchemy import select
 
     from ..store import keys
@@ -247,12 +245,12 @@ def keys_list(database_url: str | None) -> None:
     store = _store(database_url)
     with store.transaction() as s:
         signing = keys.signing_key(s).kid
-        soon = utcnow() - timedelta(seconds=keys.SIGN_AFTER)
+        now = utcnow()
         for k in s.scalars(select(ToolKey).order_by(ToolKey.id)):
             if k.kid == signing:
                 state = "signs now"
-            elif k.created_at > soon:
-                state = "published, signs soon"
+            elif k.signs_from is not None and k.signs_from > now:
+                state = f"published, signs soon ({k.signs_from:%Y-%m-%d %H:%M} UTC)"
             else:
                 state = "published"
             if k.retire_after:

@@ -121,8 +121,9 @@ def _age_keys(tool, seconds: float) -> None:
     with tool.store.transaction() as s:
         for k in s.scalars(select(ToolKey)):
             k.created_at -= timedelta(seconds=seconds)
-            if k.retire_after is not None:
-                k.retire_after -= timedelta(seconds=seconds)
+            for when in ("retire_after", "signs_from"):
+                if getattr(k, when) is not None:
+                    setattr(k, when, getattr(k, when) - timedelta(seconds=seconds))
 
 
 def test_key_rotation_publishes_first_signs_later_keeps_the_old_key(
