@@ -86,7 +86,16 @@ def certificate_html(snapshot: CertificateSnapshot, *, theme: Path | None = None
     return pdf_template(theme, TEMPLATE, STYLESHEET).html({**_context(snapshot), "density": ""})
 
 
-def certificate_pdf(snapshot: CertificateSnapshot, *, theme: Path | None = None) -> bytes:
-    return pdf_template(theme, TEMPLATE, STYLESHEET).pdf(
-        _context(snapshot), max_pages=1, densities=DENSITIES
-    )
+def certificate_pdf(
+    snapshot: CertificateSnapshot, *, theme: Path | None = None, overflow: bool = False
+) -> bytes:
+    """One page, tightening the layout as needed; `PageOverflow` if even that can't fit.
+
+    `overflow=True` is the way out after a `PageOverflow`: the tightest layout over as many
+    pages as it needs. The tool serves that, since a learner's certificate on two pages
+    beats no certificate.
+    """
+    template = pdf_template(theme, TEMPLATE, STYLESHEET)
+    if overflow:
+        return template.pdf(_context(snapshot), densities=DENSITIES[-1:])
+    return template.pdf(_context(snapshot), max_pages=1, densities=DENSITIES)

@@ -37,7 +37,7 @@ from sqlalchemy import select
 from ..certificates import issue
 from ..certificates.badge import Issuer, issue_badge
 from ..certificates.codes import normalise
-from ..certificates.pdf import certificate_pdf
+from ..certificates.pdf import PageOverflow, certificate_pdf
 from ..certificates.record import PRIVACY_REMINDER, record_for, record_markdown, record_pdf
 from ..certificates.snapshot import hours_and_minutes
 from ..store import keys as tool_keys
@@ -188,7 +188,16 @@ def _valid_or_gone(code: str) -> Certificate:
 @bp.get("/certificates/<code>.pdf")
 def certificate_download(code: str):
     cert = _valid_or_gone(code)
-    pdf = certificate_pdf(issue.snapshot_of(cert))
+    snapshot = issue.snapshot_of(cert)
+    try:
+        pdf = certificate_pdf(snapshot)
+    except PageOverflow:
+        log.warning(
+            "certificate %s does not fit on one page, even in the tightest layout: served "
+            "over several pages (shorten the course's outcomes or the certificate theme)",
+            cert.code,
+        )
+        pdf = certificate_pdf(snapshot, overflow=True)
     name = f"certificate-{cert.code}.pdf"
     return Response(
         pdf,

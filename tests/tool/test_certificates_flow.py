@@ -134,6 +134,31 @@ def test_the_snapshot_does_not_change_when_the_course_is_edited(tool, platform):
         site.course = original
 
 
+def test_a_snapshot_too_long_for_one_page_is_served_over_two(tool, platform, caplog):
+    """A certificate whose snapshot can't fit one page even in the tightest layout (an
+    outsized course) is still served, over more pages, and the tool logs why."""
+    _api, cert = certified(tool, platform, "long-outcomes")
+    with tool.store.transaction() as s:
+        row = s.scalar(select(Certificate).where(Certificate.code == cert["code"]))
+        snap = dict(row.snapshot)
+        snap["outcomes"] = [
+            {"id": f"LO{i}", "text": "A long learning outcome, written at length. " * 6}
+            for i in range(40)
+        ]
+        row.snapshot = snap
+    with caplog.at_level("WARNING", logger="lmspack.tool.certificates"):
+        resp = requests.get(cert["urls"]["pdf"], timeout=60)
+    assert resp.status_code == 200, resp.text[:300]
+    assert resp.headers["Content-Type"] == "application/pdf"
+    pages = PdfReader(io.BytesIO(resp.content)).pages
+    assert len(pages) >= 2
+    assert "A long learning outcome" in pdf_text(resp.content)
+    assert any(
+        cert["code"] in r.getMessage() and "does not fit on one page" in r.getMessage()
+        for r in caplog.records
+    )
+
+
 # --------------------------------------------------------------------------- verification
 
 
