@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from ..course.model import Course
 from ..store.certificates import Attendance, Certificate
 from ..store.db import insert_for_session
-from ..store.models import Attempt, User
+from ..store.models import Attempt, Context, RosterMember, User
 from .codes import new_code, normalise
 from .snapshot import CertificateSnapshot, snapshot_for
 
@@ -296,24 +296,35 @@ def record_attendance(
     with `on` None, remove their attendance), then issue the certificates that are now due,
     so a learner who finished the pre-work before the session need not come back for it.
 
-    Only learners who launched in this platform's context count; the others are ignored.
+    Only learners who launched in this platform's context, or who are on its stored roster
+    (see `records.users_from_roster`), count; the others are ignored.
     Without `course` or `base_url` (the verification link needs it) nothing is issued here:
     the learner's next visit issues it. Returns (the user ids recorded, the certificates issued
     now)."""
     wanted = {int(u) for u in user_ids}
     if not wanted:
         return [], []
-    known = sorted(
-        session.scalars(
-            select(Attempt.user_id)
-            .where(
-                Attempt.platform_id == platform_id,
-                Attempt.context_id == context_id,
-                Attempt.user_id.in_(wanted),
-            )
-            .distinct()
+    launched = select(Attempt.user_id).where(
+        Attempt.platform_id == platform_id,
+        Attempt.context_id == context_id,
+        Attempt.user_id.in_(wanted),
+    )
+    on_roster = (
+        select(User.id)
+        .join(Context, Context.deployment_id == User.deployment_id)
+        .join(
+            RosterMember,
+            (RosterMember.context_id == Context.id) & (RosterMember.sub == User.sub),
+        )
+        .where(
+            Context.id == context_id,
+            Context.platform_id == platform_id,
+            RosterMember.platform_id == platform_id,
+            User.platform_id == platform_id,
+            User.id.in_(wanted),
         )
     )
+    known = sorted(set(session.scalars(launched)) | set(session.scalars(on_roster)))
     rows = {
         a.user_id: a
         for a in session.scalars(

@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from .db import insert_for_session
-from .models import Attempt, Context, ResourceLink, User, utcnow
+from .models import Attempt, Context, ResourceLink, RosterMember, User, utcnow
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
@@ -186,3 +186,46 @@ def context_summary(session: Session, platform_id: int, context_pk: int) -> dict
         ).all()
     )
     return {"context": ctx, "rows": rows, "by_status": by_status}
+
+
+def users_from_roster(
+    session: Session,
+    platform_id: int,
+    context_pk: int,
+    *,
+    member_ids: list[int] | None = None,
+    subs: list[str] | None = None,
+) -> dict[str, int]:
+    """User rows for members of the context's stored roster (NRPS), by roster row id or by
+    sub, made from the roster's name and email if they never launched: {sub: user id}.
+
+    An admin can then record what concerns them (live session attendance) before their first
+    launch, which finds the same row: users are keyed by (platform, deployment, sub) and the
+    deployment is the context's. Only this platform's context is looked in, so an id or sub
+    from elsewhere gives nothing."""
+    ctx = session.scalar(
+        select(Context).where(Context.id == context_pk, Context.platform_id == platform_id)
+    )
+    if ctx is None or (not member_ids and not subs):
+        return {}
+    q = select(RosterMember).where(
+        RosterMember.platform_id == platform_id, RosterMember.context_id == context_pk
+    )
+    if member_ids:
+        q = q.where(RosterMember.id.in_(member_ids))
+    if subs:
+        q = q.where(RosterMember.sub.in_(subs))
+    found: dict[str, int] = {}
+    for m in session.scalars(q.order_by(RosterMember.id)):
+        found[m.sub] = _upsert(
+            session,
+            User,
+            {"platform_id": platform_id, "deployment_id": ctx.deployment_id, "sub": m.sub},
+            {
+                "name": m.name,
+                "given_name": m.given_name,
+                "family_name": m.family_name,
+                "email": m.email,
+            },
+        )
+    return found

@@ -1,7 +1,8 @@
 """The `attendance` blueprint: an admin records who attended the live session.
 
-    GET  /admin/<ctx>/attendance   learners who opened the activity, with their attendance
-    POST /admin/<ctx>/attendance   user=<id>... date=YYYY-MM-DD action=record|remove
+    GET  /admin/<ctx>/attendance   learners who opened the activity or are on the roster
+    POST /admin/<ctx>/attendance   user=<id>... member=<roster id>... date=YYYY-MM-DD
+                                   action=record|remove
 
 For courses with a live session. When the course's certificate rules include attendance, a
 learner who has finished the pre-work gets the certificate as soon as attendance is recorded
@@ -18,8 +19,9 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from ..certificates import issue
+from ..store import records
 from ..store.certificates import Attendance, Certificate
-from ..store.models import Attempt, User
+from ..store.models import Attempt, RosterMember, User
 from .admin import STATUS_LABELS as ATTEMPT_STATUS
 from .app import base_url, db, read_db
 from .csrf import check_form_token
@@ -38,8 +40,18 @@ def _scope_live(context_id: int):
     return launch, ctx, course
 
 
+def _is_learner(roles: object) -> bool:
+    """As the completion report counts roster members: learners, or no roles given."""
+    if not roles:
+        return True
+    return any("Learner" in str(r) for r in roles) if isinstance(roles, list) else True
+
+
 def _learners(session, platform_id: int, context_id: int, course_id: str) -> list[dict]:
-    """Everyone who opened the activity in this context, with attendance and certificate."""
+    """Everyone who opened the activity in this context, then the learners on its stored
+    roster (NRPS) who have not: attendance at the live session doesn't wait for a launch.
+    Each with attendance and certificate. A roster-only entry is ticked by its roster row
+    (`member`), the others by user (`user`)."""
     rows = session.execute(
         select(Attempt, User)
         .join(User, User.id == Attempt.user_id)
@@ -51,16 +63,18 @@ def _learners(session, platform_id: int, context_id: int, course_id: str) -> lis
         )
         .order_by(Attempt.id)
     ).all()
-    user_ids = {u.id for _a, u in rows}
-    attended = dict(
-        session.execute(
-            select(Attendance.user_id, Attendance.attended_on).where(
+    attended: dict[str, tuple[int, date]] = {
+        sub: (uid, on)
+        for uid, sub, on in session.execute(
+            select(Attendance.user_id, User.sub, Attendance.attended_on)
+            .join(User, User.id == Attendance.user_id)
+            .where(
                 Attendance.platform_id == platform_id,
                 Attendance.context_id == context_id,
-                Attendance.user_id.in_(user_ids),
+                User.platform_id == platform_id,
             )
-        ).all()
-    )
+        )
+    }
     certs: dict[int, Certificate] = {}
     for c in session.scalars(
         select(Certificate)
@@ -68,22 +82,40 @@ def _learners(session, platform_id: int, context_id: int, course_id: str) -> lis
         .order_by(Certificate.seq)
     ):
         certs[c.attempt_id] = c  # the newest per attempt
-    out: dict[int, dict] = {}
+    out: dict[str, dict] = {}
     for attempt, user in rows:
         cert = certs.get(attempt.id)
         entry = out.setdefault(
-            user.id,
+            user.sub,
             {
                 "id": user.id,
+                "member": None,
                 "name": issue.learner_name(user, attempt.state) or user.sub,
                 "email": user.email or "",
                 "status": ATTEMPT_STATUS.get(attempt.status, attempt.status),
-                "attended": attended.get(user.id),
+                "attended": (attended.get(user.sub) or (None, None))[1],
                 "certificate": None,
             },
         )
         if cert is not None and cert.revoked_at is None:
             entry["certificate"] = cert.code
+    for m in session.scalars(
+        select(RosterMember)
+        .where(RosterMember.platform_id == platform_id, RosterMember.context_id == context_id)
+        .order_by(RosterMember.id)
+    ):
+        if m.sub in out or not _is_learner(m.roles):
+            continue
+        uid, on = attended.get(m.sub) or (None, None)
+        out[m.sub] = {
+            "id": uid,
+            "member": None if uid else m.id,
+            "name": m.name or " ".join(filter(None, (m.given_name, m.family_name))) or m.sub,
+            "email": m.email or "",
+            "status": ATTEMPT_STATUS["not_attempted"],
+            "attended": on,
+            "certificate": None,
+        }
     return sorted(out.values(), key=lambda e: e["name"].casefold())
 
 
@@ -116,9 +148,10 @@ def attendance_record(context_id: int):
         abort(400, description="Choose to record or to remove attendance.")
     try:
         user_ids = [int(u) for u in request.form.getlist("user")][:10000]
+        member_ids = [int(m) for m in request.form.getlist("member")][:10000]
     except ValueError:
         abort(400, description="The list of learners was not recognised.")
-    if not user_ids:
+    if not user_ids and not member_ids:
         abort(400, description="Tick at least one learner.")
     on = None
     if action == "record":
@@ -127,6 +160,10 @@ def attendance_record(context_id: int):
         except ValueError:
             abort(400, description="Give the date of the live session (YYYY-MM-DD).")
     session = db()
+    if member_ids and action == "record":  # roster members who never launched
+        user_ids += records.users_from_roster(
+            session, launch.platform_id, ctx.id, member_ids=member_ids
+        ).values()
     recorded, issued = issue.record_attendance(
         session,
         course,

@@ -180,7 +180,13 @@ def certificates_reissue(code, reason, name, base_url, database_url) -> None:
 @certificates_group.command("attend")
 @context_option
 @platform_option
-@click.option("--user", "sub", required=True, help="The learner's user id (sub) on the platform.")
+@click.option(
+    "--user",
+    "sub",
+    required=True,
+    help="The learner's user id (sub) on the platform: someone who launched, or who is on "
+    "the context's roster.",
+)
 @click.option("--date", "on", required=True, help="YYYY-MM-DD")
 @db_option
 def certificates_attend(context_id, issuer, sub, on, database_url) -> None:
@@ -191,6 +197,7 @@ def certificates_attend(context_id, issuer, sub, on, database_url) -> None:
 
     from ..certificates.issue import record_attendance
     from ..store.models import User
+    from ..store.records import users_from_roster
     from .config import ToolConfig
 
     try:
@@ -207,14 +214,21 @@ def certificates_attend(context_id, issuer, sub, on, database_url) -> None:
                 User.sub == sub,
             )
         )
-        if user is None:
-            raise click.ClickException(f"No learner {sub!r} has launched in this context yet.")
+        if user is None:  # a roster member who never launched
+            user_id = users_from_roster(s, platform.id, ctx.id, subs=[sub]).get(sub)
+        else:
+            user_id = user.id
+        if user_id is None:
+            raise click.ClickException(
+                f"No learner {sub!r} has launched in this context, and the context's stored "
+                "roster does not list them (refresh it from the completion report)."
+            )
         recorded, issued = record_attendance(
             s,
             course,
             platform_id=platform.id,
             context_id=ctx.id,
-            user_ids=[user.id],
+            user_ids=[user_id],
             on=day,
             base_url=ToolConfig.load().base_url or None,
         )

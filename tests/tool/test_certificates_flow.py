@@ -501,3 +501,71 @@ def test_admin_records_attendance_and_the_certificate_is_issued_at_once(tool, pl
         )  # fmt: skip
         assert r.status_code == 303 and "n=0" in r.headers["Location"]
         assert requests.get(tool.url + page, params={"t": teacher}).text.count("2026-12-05") == 0
+
+
+def test_attendance_for_roster_members_who_never_launched(tool, platform, database_url):
+    """Someone on the course roster (NRPS) who has not opened the activity yet can be marked
+    as attending; their later launch finds the attendance, so finishing the pre-work issues
+    the certificate at once. The CLI does the same by sub; nothing crosses contexts."""
+    learner = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
+    teacher_role = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
+    platform.services.roster["cc8"] = [
+        {"user_id": "r-first", "name": "Rosa First", "email": "r1@example.org", "roles": [learner]},
+        {"user_id": "r-cli", "name": "Cli Member", "roles": [learner]},
+        {"user_id": "t-cc8", "name": "Tea Cher", "roles": [teacher_role]},
+    ]
+    with attendance_required(tool):
+        teacher = launch_token(
+            platform, user="t-cc8", role="instructor", context="cc8", link="crl8"
+        )
+        ctx = claims(teacher)["ctx"]
+        page = f"/admin/{ctx}/attendance"
+        before = requests.get(tool.url + page, params={"t": teacher}, timeout=10).text
+        assert "Rosa First" not in before  # no roster fetched yet
+        r = post_admin_form(
+            tool, f"/admin/{ctx}/completions", f"/admin/{ctx}/roster", teacher, {}
+        )
+        assert r.status_code == 200, r.text[:300]
+        html = requests.get(tool.url + page, params={"t": teacher}, timeout=10).text
+        members = dict(
+            (name, int(mid))
+            for mid, name in re.findall(r'<label for="att-m(\d+)">([^<]+)</label>', html)
+        )
+        assert set(members) == {"Rosa First", "Cli Member"}  # learners only, no teacher
+        assert "Not started" in html
+        # another course's teacher posting this roster row changes nothing
+        learner_api(tool, platform, user="r-other", context="cc9", link="crl9")
+        other = launch_token(platform, user="t-cc9", role="instructor", context="cc9", link="crl9")
+        own = f"/admin/{claims(other)['ctx']}/attendance"
+        r = post_admin_form(
+            tool, own, own, other,
+            {"member": [members["Rosa First"]], "date": "2026-12-02", "action": "record"},
+            allow_redirects=False,
+        )  # fmt: skip
+        assert r.status_code == 303 and "n=0" in r.headers["Location"]
+        r = post_admin_form(
+            tool, page, page, teacher,
+            {"member": [members["Rosa First"]], "date": "2026-12-03", "action": "record"},
+            allow_redirects=False,
+        )  # fmt: skip
+        assert r.status_code == 303 and "n=1" in r.headers["Location"], r.headers["Location"]
+        assert "issued=0" in r.headers["Location"]
+        html = requests.get(tool.url + page, params={"t": teacher}, timeout=10).text
+        assert html.count("2026-12-03") == 1
+        assert 'name="user"' in html  # now a user row: ticked (and removable) by user id
+        # the CLI, by sub, for the other roster member; an unknown sub is refused
+        args = ["certificates", "attend", "--context", "cc8", "--platform", platform.issuer,
+                "--date", "2026-12-04", "--database-url", database_url]  # fmt: skip
+        r = CliRunner().invoke(main, [*args, "--user", "r-cli"])
+        assert r.exit_code == 0, r.output
+        r = CliRunner().invoke(main, [*args, "--user", "nobody"])
+        assert r.exit_code != 0 and "roster does not list them" in r.output
+        # Rosa launches for the first time and finishes: the certificate is issued at once
+        api = learner_api(tool, platform, user="r-first", context="cc8", link="crl8")
+        complete_course(api)
+        cert = api.get("/attempt").json()["certificate"]
+        assert cert and cert["code"]
+        verify = requests.get(f"{tool.url}/verify/{cert['code']}", timeout=10).text
+        assert "Live session attended" in verify and "3 December 2026" in verify
+        html = requests.get(tool.url + page, params={"t": teacher}, timeout=10).text
+        assert cert["code"] in html
