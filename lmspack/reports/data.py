@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, and_, case, cast, func, null, select
+from sqlalchemy import DateTime, Integer, String, and_, case, cast, func, null, select, type_coerce
 from sqlalchemy.orm import Session
 
 from ..course.model import Course
@@ -67,6 +67,9 @@ class Completion:
     groups: list[str]
     roster_fetched_at: datetime | None
     certificate_url: Callable[[str], str] | None = None
+    # Activity times are kept as the driver returns them (naive UTC on SQLite): making each
+    # of 20,000 aware costs more than the rest of the row. Made aware when a row is shown.
+    naive_times: bool = False
 
     def counts(self, rows: Sequence[list] | None = None) -> dict[str, int]:
         tally = dict.fromkeys(S.STATUSES, 0)
@@ -91,6 +94,9 @@ class Completion:
         wanted = set(status or ())
         lo = S._utc(since) if since else None
         hi = S._utc(before) if before else None
+        if self.naive_times:
+            lo = lo and lo.replace(tzinfo=None)
+            hi = hi and hi.replace(tzinfo=None)
         needle = search.casefold().strip()
         out = []
         for r in self.rows:
@@ -105,9 +111,8 @@ class Completion:
             if needle and needle not in r[KEY] and needle not in r[EMAIL].casefold():
                 continue
             out.append(r)
-        if sort == "name":
-            out.sort(key=lambda r: (r[KEY], r[SUB]), reverse=descending)
-            return out
+        if sort == "name":  # `rows` are in name order already, and filtering kept it
+            return out[::-1] if descending else out
         index = {
             "status": STATUS,
             "score": SCORE,
@@ -151,7 +156,7 @@ class Completion:
             score=r[SCORE],
             outcomes=tuple((o, shares.get(o)) for o in self.outcome_ids),
             minutes_spent=round(r[SECONDS] / 60),
-            last_activity=r[LAST],
+            last_activity=S._utc(r[LAST]) if r[LAST] is not None else None,
             certificate_code=code,
             certificate_url=self.certificate_url(code) if code and self.certificate_url else "",
             on_roster=r[ROSTER],
@@ -211,6 +216,7 @@ def _completion(session, platform_id, context_pk, course, certificate_url, with_
 
     outcomes_text = Attempt.state[("last", "outcomes")].as_string() if with_outcomes else null()
     conn = session.connection()
+    raw = DateTime(timezone=True)  # the driver's value, without UTCDateTime's conversion
     attempts = conn.execute(
         select(
             Attempt.id,
@@ -219,8 +225,8 @@ def _completion(session, platform_id, context_pk, course, certificate_url, with_
             User.email,
             Attempt.status,
             Attempt.score,
-            Attempt.started_at,
-            Attempt.updated_at,
+            type_coerce(Attempt.started_at, raw),
+            type_coerce(Attempt.updated_at, raw),
             outcomes_text,
             ResourceLink.title,
         )
@@ -233,13 +239,13 @@ def _completion(session, platform_id, context_pk, course, certificate_url, with_
         )
     ).all()
     certs: dict[str, str] = {}
-    for sub, code, revoked_at in conn.execute(
-        select(User.sub, Certificate.code, Certificate.revoked_at)
+    for sub, code, valid in conn.execute(
+        select(User.sub, Certificate.code, Certificate.revoked_at.is_(None))
         .join(User, User.id == Certificate.user_id)
         .where(Certificate.platform_id == platform_id, Certificate.context_id == context_pk)
         .order_by(Certificate.issued_at, Certificate.seq)
     ):
-        if revoked_at is None:
+        if valid:
             certs[sub] = code
         else:
             certs.setdefault(sub, "")
@@ -258,6 +264,9 @@ def _completion(session, platform_id, context_pk, course, certificate_url, with_
             if best[sub] >= rank:
                 continue
         secs = int(max(0.0, ((updated or started) - started).total_seconds()))
+        last = prior[LAST] if prior is not None else None
+        if last is None or (updated is not None and updated > last):
+            last = updated
         if sub in certs and certs[sub]:
             st = "certified"
         elif status == "passed":
@@ -275,7 +284,7 @@ def _completion(session, platform_id, context_pk, course, certificate_url, with_
             None if score is None else int(round(score)),
             outs,
             secs,
-            max(filter(None, (prior[LAST] if prior else None, updated)), default=None),
+            last,
             certs.get(sub, ""),
             False,
             name.casefold(),
@@ -283,7 +292,8 @@ def _completion(session, platform_id, context_pk, course, certificate_url, with_
         ]
         by_sub[sub] = row
         best[sub] = rank
-    fetched = None
+    scope = (RosterMember.platform_id == platform_id, RosterMember.context_id == context_pk)
+    fetched = conn.execute(select(func.max(RosterMember.fetched_at)).where(*scope)).scalar()
     roster_rows = conn.execute(
         select(
             RosterMember.sub,
@@ -296,13 +306,10 @@ def _completion(session, platform_id, context_pk, course, certificate_url, with_
             ),
             RosterMember.email,
             cast(RosterMember.roles, String),
-            RosterMember.fetched_at,
-        ).where(RosterMember.platform_id == platform_id, RosterMember.context_id == context_pk)
+        ).where(*scope)
     ).all()
     rows: list[list] = []
-    for sub, name, email, roles, at in roster_rows:
-        if fetched is None or at > fetched:
-            fetched = at
+    for sub, name, email, roles in roster_rows:
         if roles and "Learner" not in roles and roles.strip() not in ("[]", "null"):
             continue
         row = by_sub.pop(sub, None)
@@ -315,7 +322,14 @@ def _completion(session, platform_id, context_pk, course, certificate_url, with_
     rows.extend(by_sub.values())
     rows.sort(key=lambda r: (r[KEY], r[SUB]))
     groups = sorted({g for r in rows for g in r[GROUPS] if g})
-    return Completion(rows, [o.id for o in course.outcomes], groups, fetched, certificate_url)
+    return Completion(
+        rows,
+        [o.id for o in course.outcomes],
+        groups,
+        fetched,
+        certificate_url,
+        naive_times=conn.dialect.name == "sqlite",
+    )
 
 
 def analysis(

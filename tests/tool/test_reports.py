@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import re
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
@@ -120,6 +121,14 @@ def test_completion_table(tool, course_ctx):
     assert 'aria-sort="descending"' in by_score
     future = get(tool, ctx, "completions", t, since="2999-01-01").text
     assert "No learners match" in future
+    # a date window around today's activity (UTC); learners with none are left out
+    today = datetime.now(UTC).date()
+    window = get(tool, ctx, "completions", t, since=today.isoformat(),
+                 before=(today + timedelta(days=1)).isoformat()).text  # fmt: skip
+    assert "Cert Ified" in window and "Fay Led" in window and "Nev Er" not in window
+    assert "No learners match" in get(tool, ctx, "completions", t, before=today.isoformat()).text
+    by_name = get(tool, ctx, "completions", t, sort="name", desc="1").text
+    assert by_name.index("Pro Gress") < by_name.index("Fay Led") < by_name.index("Cert Ified")
     assert get(tool, ctx, "completions", t, status="bogus").status_code == 400
     assert get(tool, ctx, "completions", t, since="yesterday").status_code == 400
     assert get(tool, ctx, "completions", t, sort="password").status_code == 400
