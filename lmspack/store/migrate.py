@@ -46,6 +46,14 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
 
 
+def downgrade(engine: Engine, revision: str) -> None:
+    """Back to `revision` ("base": no tables), e.g. to run an older lmspack again."""
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+
+
 def check_migrated(engine: Engine) -> None:
     """Raise NotMigrated with a message that says what to run."""
     try:

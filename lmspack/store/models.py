@@ -209,7 +209,18 @@ class Attempt(Base):
     __tablename__ = "attempts"
     __table_args__ = (
         UniqueConstraint("user_id", "context_id", "resource_link_id"),
-        Index("ix_attempts_platform_context", "platform_id", "context_id"),
+        # Covers the completion report's columns (they lie after `state` in the row). 0006.
+        Index(
+            "ix_attempts_platform_context_report",
+            "platform_id",
+            "context_id",
+            "user_id",
+            "resource_link_id",
+            "status",
+            "score",
+            "started_at",
+            "updated_at",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
