@@ -20,7 +20,12 @@ class LineList(list):
     item_lines: list[int]
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it (the wheels are): it parses the course's
+# YAML ~5x faster than the pure-Python one, with the same marks (lines) on every node.
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Base):  # type: ignore[valid-type,misc]
     """SafeLoader with YAML 1.2 booleans: only true/false, so `feedback: No` stays text."""
 
     yaml_implicit_resolvers = {
