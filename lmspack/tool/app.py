@@ -205,7 +205,14 @@ TITLES = {
 }
 
 
-def error_page(status: int, message: str, *, title: str | None = None, hint: str | None = None):
+def error_page(
+    status: int,
+    message: str,
+    *,
+    title: str | None = None,
+    hint: str | None = None,
+    restore_launch: bool = False,
+):
     if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
         return {"error": message, "status": status}, status
     html = render_template(
@@ -214,6 +221,7 @@ def error_page(status: int, message: str, *, title: str | None = None, hint: str
         title=title or TITLES.get(status, "Something went wrong"),
         message=message,
         hint=hint,
+        restore_launch=restore_launch,
     )
     return html, status, {"Cache-Control": "no-store"}
 

@@ -1,4 +1,9 @@
-"""The `course` blueprint: the rendered course (lti mode) under /course/<id>/<version>/."""
+"""The `course` blueprint: the rendered course (lti mode) under /course/<id>/<version>/.
+
+The launch token comes in the address (`?t=`). The player keeps it in the tab's
+sessionStorage and takes it out of the address bar (lti.js), so a copied link doesn't carry
+the learner's session; the page without a token brings it back from there on a reload.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, abort, redirect
 
-from .app import allow_framing_by_platform, base_url, sites
+from .app import allow_framing_by_platform, base_url, error_page, sites
 from .launch_token import current_launch, token_from_request
 
 bp = Blueprint("course", __name__)
@@ -17,6 +22,13 @@ def index(course_id: str, version: str):
     site = sites().get(course_id)
     if site is None:
         abort(404, description=f"This tool does not serve the course {course_id!r}.")
+    if not token_from_request():  # a reload after lti.js took the token out of the address
+        return error_page(
+            401,
+            "This page needs a launch from your course page.",
+            hint="Go back to your course page and open the activity again.",
+            restore_launch=True,
+        )
     launch = current_launch()
     allow_framing_by_platform(launch.platform_id)
     if launch.course_id != course_id:

@@ -113,5 +113,22 @@
     }
   }
 
-  adapters.lti = (data, ctx) => (data.launch && data.launch.token ? new LtiAdapter(data, ctx) : null);
+  // The launch token came in the address (?t=). Keep it in this tab's sessionStorage and take
+  // it out of the address bar, so a link the learner copies doesn't carry their session; on a
+  // reload the tool's page brings it back from there. Without storage the address stays.
+  function keepTokenOutOfAddress(token) {
+    try {
+      const url = new URL(location.href);
+      if (url.searchParams.get('t') !== token) return;
+      sessionStorage.setItem('lmspack-launch:' + url.pathname, token);
+      url.searchParams.delete('t');
+      history.replaceState(history.state, '', url.pathname + url.search + url.hash);
+    } catch (e) { /* storage blocked in this frame */ }
+  }
+
+  adapters.lti = (data, ctx) => {
+    if (!(data.launch && data.launch.token)) return null;
+    keepTokenOutOfAddress(data.launch.token);
+    return new LtiAdapter(data, ctx);
+  };
 }());

@@ -163,6 +163,50 @@ def _complete_course(chromium, tool, platform):
         ctx.close()
 
 
+def test_the_launch_token_leaves_the_address_bar(in_chromium, tool, platform):
+    in_chromium(lambda chromium: _token_out_of_address(chromium, tool, platform))
+
+
+def _token_out_of_address(chromium, tool, platform):
+    """After a launch the course page's address has no token (a copied link doesn't carry
+    the learner's session); a reload in the same tab carries on from sessionStorage; the
+    same address in a new tab asks for a launch from the course page."""
+    ctx, page, errors, _ = _context(chromium)
+    try:
+        _launch(page, platform, user="addr-learner", role="learner", context="bc3", link="brl3")
+        assert "/course/" in page.url and "t=" not in page.url, page.url
+        stored = page.evaluate(
+            "sessionStorage.getItem('lmspack-launch:' + location.pathname)"
+        )
+        assert stored and stored.count(".") == 2  # the launch token (a JWT)
+        learner = Learner(_Top(page), COURSE_MODEL)
+        second = COURSE_MODEL.nav[1].id
+        learner.go(second)
+        page.reload()
+        page.locator("html.ready").wait_for(state="attached")
+        assert page.evaluate("document.documentElement.dataset.adapter") == "lti"
+        assert "t=" not in page.url and f"#page-{second}" in page.url, page.url
+        assert page.locator(f"#page-{second}").is_visible()
+        assert "session has ended" not in page.locator("body").inner_text()
+        address = page.url
+        other = ctx.new_page()  # a new tab: its own sessionStorage, no token
+        resp = other.goto(address)
+        assert resp.status == 401
+        assert "open this activity from your course" in other.locator("h1").inner_text().lower()
+        # a stored token that no longer works: one try with it, then the message, no loop
+        other.evaluate("sessionStorage.setItem('lmspack-launch:' + location.pathname, 'stale')")
+        visits: list[str] = []
+        other.on("framenavigated", lambda f: visits.append(f.url) if f.parent_frame is None else 0)
+        other.reload()
+        other.wait_for_url("**t=stale**")
+        other.wait_for_load_state("load")
+        assert "invalid launch token" in other.locator("body").inner_text().lower()
+        assert [u for u in visits if "t=stale" in u] == [other.url]
+        assert not errors, errors
+    finally:
+        ctx.close()
+
+
 def test_axe_on_the_tools_pages(in_chromium, tool, platform):
     in_chromium(lambda chromium: _axe_pages(chromium, tool, platform))
 
