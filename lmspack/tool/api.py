@@ -25,6 +25,8 @@ itself and a page on another site cannot set without a CORS preflight this tool 
     POST /api/v1/evaluation      send the evaluation: {"answers": {...}} (optional, merged);
                                  400 listing the required questions still unanswered
     POST /api/v1/finish          the learner leaves; records when the course is complete
+    POST /api/v1/session         a fresh launch token for this launch: {token, expiresAt}
+                                 (401 once the session is LMSPACK_SESSION_MAX_AGE old)
 
 Issue 5: when a call that changes the attempt meets the course's certificate rules, the
 certificate is issued in the same transaction (lmspack.certificates.issue, once per attempt);
@@ -56,9 +58,14 @@ from sqlalchemy.orm import Session
 from .. import grades
 from ..store.models import Answer, Attempt, User, utcnow
 from . import learner
-from .app import db, sites
+from .app import db, sites, tool_config
 from .certificates import attempt_certificate, issue_hook
-from .launch_token import LaunchClaims, current_launch
+from .launch_token import (
+    LaunchClaims,
+    current_launch,
+    refresh_launch_token,
+    verify_launch_token,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -192,6 +199,26 @@ def _input(fn, *args):
 
 
 # --------------------------------------------------------------------------- endpoints
+
+
+@bp.post("/session")
+@api_launch
+def renew_session():
+    """A fresh launch token for this launch, while the course page stays open (lti.js asks
+    before the current one runs out). 401 once the session is older than its maximum age."""
+    launch: LaunchClaims = g.launch
+    cfg = tool_config()
+    token = refresh_launch_token(
+        current_app.config["SECRET_KEY"], launch, cfg.token_ttl, cfg.session_max_age
+    )
+    if token is None:
+        abort(
+            401,
+            description="This session has reached its maximum length; open the activity "
+            "again from your course page.",
+        )
+    renewed = verify_launch_token(token, current_app.config["SECRET_KEY"])
+    return {"token": token, "expiresAt": renewed.expires_at}
 
 
 @bp.get("/attempt")

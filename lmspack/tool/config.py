@@ -7,7 +7,9 @@ Settings (environment variable: meaning, default):
 - SECRET_KEY: signs launch tokens (default: one is made once and kept in the database)
 - LMSPACK_TRUSTED_PROXIES: number of reverse proxies in front, for ProxyFix (default 0)
 - LMSPACK_COURSE: the course source folder to serve (default course_src)
-- LMSPACK_TOKEN_TTL: launch token lifetime in seconds (default 14400)
+- LMSPACK_TOKEN_TTL: launch token lifetime in seconds (default 14400); the course page
+  renews it while it is open, up to
+- LMSPACK_SESSION_MAX_AGE: seconds after the LTI launch that a session can last (default 43200)
 - LMSPACK_JWT_LEEWAY: clock skew allowed on id_token exp/iat, seconds (default 15)
 - LMSPACK_HTTP_TIMEOUT: timeout of outbound calls (JWKS, registration, AGS), s (default 10)
 - LMSPACK_COOKIE_CHECK: pylti1p3's cookie check with the new-window fallback (default 1)
@@ -37,6 +39,7 @@ ENV = {
     "trusted_proxies": "LMSPACK_TRUSTED_PROXIES",
     "course": "LMSPACK_COURSE",
     "token_ttl": "LMSPACK_TOKEN_TTL",
+    "session_max_age": "LMSPACK_SESSION_MAX_AGE",
     "jwt_leeway": "LMSPACK_JWT_LEEWAY",
     "http_timeout": "LMSPACK_HTTP_TIMEOUT",
     "cookie_check": "LMSPACK_COOKIE_CHECK",
@@ -54,6 +57,7 @@ class ToolConfig:
     trusted_proxies: int = 0
     course: str = "course_src"
     token_ttl: int = 4 * 3600
+    session_max_age: int = 12 * 3600
     jwt_leeway: int = 15
     http_timeout: float = 10.0
     cookie_check: bool = True

@@ -14,7 +14,11 @@ user, platform, context, resource link, attempt and role. The learner API requir
 
 Claims: iss "lmspack", aud "lmspack-api", typ "launch", sub (users.id), plt (platforms.id),
 ctx (contexts.id), rl (resource_links.id), att (attempts.id or null), role
-("learner" | "instructor"), crs (course id), iat, exp.
+("learner" | "instructor"), crs (course id), lat (when the LTI launch happened), iat, exp.
+
+A token can be exchanged for a fresh one (`refresh_launch_token`, POST /api/v1/session) while
+it is valid and until `max_age` after the launch, so a learner who leaves the course open
+keeps their session, but a copied token stops working at the latest that long after launch.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ ISSUER = "lmspack"
 AUDIENCE = "lmspack-api"
 ROLES = ("learner", "instructor")
 DEFAULT_TTL = 4 * 3600
+DEFAULT_MAX_AGE = 12 * 3600
 
 
 class InvalidLaunchToken(Exception):
@@ -48,6 +53,7 @@ class LaunchClaims:
     role: str
     course_id: str
     expires_at: int = 0
+    launched_at: int = 0  # the LTI launch this session comes from (epoch seconds)
 
     @property
     def is_instructor(self) -> bool:
@@ -58,10 +64,16 @@ def _key(secret: str) -> bytes:
     return hmac.new(secret.encode(), b"lmspack launch token v1", hashlib.sha256).digest()
 
 
-def issue_launch_token(secret: str, claims: LaunchClaims, ttl: int = DEFAULT_TTL) -> str:
+def issue_launch_token(
+    secret: str, claims: LaunchClaims, ttl: int = DEFAULT_TTL, max_age: int | None = None
+) -> str:
     if claims.role not in ROLES:
         raise ValueError(f"unknown role {claims.role!r}")
     now = int(time.time())
+    launched = claims.launched_at or now
+    exp = now + ttl
+    if max_age is not None:
+        exp = min(exp, launched + max_age)
     payload = {
         "iss": ISSUER,
         "aud": AUDIENCE,
@@ -73,8 +85,9 @@ def issue_launch_token(secret: str, claims: LaunchClaims, ttl: int = DEFAULT_TTL
         "att": claims.attempt_id,
         "role": claims.role,
         "crs": claims.course_id,
+        "lat": launched,
         "iat": now,
-        "exp": now + ttl,
+        "exp": exp,
     }
     return jwt.encode(payload, _key(secret), algorithm="HS256")
 
@@ -106,9 +119,20 @@ def verify_launch_token(token: str, secret: str) -> LaunchClaims:
             role=p["role"],
             course_id=str(p.get("crs", "")),
             expires_at=int(p["exp"]),
+            launched_at=int(p.get("lat") or p["iat"]),
         )
     except (TypeError, ValueError) as exc:
         raise InvalidLaunchToken("invalid launch token") from exc
+
+
+def refresh_launch_token(
+    secret: str, claims: LaunchClaims, ttl: int = DEFAULT_TTL, max_age: int = DEFAULT_MAX_AGE
+) -> str | None:
+    """A new token for the same launch (same user, context, attempt, role and launch time)
+    with a fresh expiry, capped at `max_age` after the launch; None once that has passed."""
+    if time.time() >= claims.launched_at + max_age - 60:
+        return None
+    return issue_launch_token(secret, claims, ttl, max_age)
 
 
 def token_from_request() -> str | None:

@@ -214,7 +214,10 @@ def launch():
     if instructor:
         summary = records.context_summary(session, platform.id, context_id)
     session.commit()
-    token = issue_launch_token(current_app.config["SECRET_KEY"], claims, tool_config().token_ttl)
+    cfg = tool_config()
+    token = issue_launch_token(
+        current_app.config["SECRET_KEY"], claims, cfg.token_ttl, cfg.session_max_age
+    )
     course_url = site.prefix + "?" + urlencode({"t": token})
     if instructor:
         return render_template(

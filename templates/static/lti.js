@@ -17,6 +17,29 @@
       this.base = data.launch.apiBase || data.apiBase; this.token = data.launch.token;
       this.steps = data.nav.map((n) => n.id).concat(['results']);
       this.chain = Promise.resolve(); this.results = {}; this.sent = ''; this.att = 1; this.warned = false;
+      this.expiresAt = data.launch.expiresAt || 0; this.scheduleRenewal();
+    }
+    // The token lasts hours, not the whole day: while the page is open, swap it for a fresh
+    // one half an hour before it runs out (or halfway, for short ones). The tool refuses once
+    // the session reaches its maximum age; then the token simply runs out, and the next call
+    // says so.
+    scheduleRenewal() {
+      clearTimeout(this.renewal);
+      const left = this.expiresAt - Date.now() / 1000;
+      if (!this.expiresAt || left <= 0) return;
+      const wait = Math.max(5, left - Math.min(1800, left / 2));
+      this.renewal = setTimeout(() => this.renew(), Math.min(wait * 1000, 2147483647));
+    }
+    renew() {
+      return fetch(this.base + '/session', {
+        method: 'POST', credentials: 'omit', cache: 'no-store',
+        headers: { Authorization: 'Bearer ' + this.token, 'Content-Type': 'application/json' }, body: '{}',
+      }).then((r) => (r.ok ? r.json() : null)).then((j) => {
+        if (!j || !j.token) return;
+        this.token = j.token; this.expiresAt = j.expiresAt;
+        try { sessionStorage.setItem('lmspack-launch:' + location.pathname, j.token); } catch (e) { /* none here */ }
+        this.scheduleRenewal();
+      }).catch(() => this.scheduleRenewal());
     }
     call(method, path, body, keepalive) {
       const run = () => fetch(this.base + path, {

@@ -207,6 +207,53 @@ def _token_out_of_address(chromium, tool, platform):
         ctx.close()
 
 
+def test_an_open_course_page_renews_its_token(in_chromium, tool, platform):
+    """With 12-second launch tokens, the open page swaps its token before it runs out: well
+    after the first one expired, the learner's work still saves, and no "session has ended"
+    notice appears."""
+    cfg = tool.app.extensions["lmspack.config"]
+    ttl = cfg.token_ttl
+    cfg.token_ttl = 12
+    try:
+        in_chromium(lambda chromium: _renewal(chromium, tool, platform))
+    finally:
+        cfg.token_ttl = ttl
+
+
+def _renewal(chromium, tool, platform):
+    import time
+
+    import requests
+
+    ctx, page, errors, _ = _context(chromium)
+    try:
+        _launch(page, platform, user="renewer", role="learner", context="bc4", link="brl4")
+        key = "sessionStorage.getItem('lmspack-launch:' + location.pathname)"
+        first = page.evaluate(key)
+        launched = time.monotonic()
+        page.wait_for_function(f"{key} !== {first!r}", timeout=15_000)
+        while time.monotonic() - launched < 14:  # the first token has expired by now
+            page.wait_for_timeout(500)
+        expired = requests.get(
+            f"{tool.url}/api/v1/attempt", headers={"Authorization": f"Bearer {first}"}, timeout=10
+        )
+        assert expired.status_code == 401
+        learner = Learner(_Top(page), COURSE_MODEL)
+        second = COURSE_MODEL.nav[1].id
+        with page.expect_response(lambda r: r.url.endswith("/api/v1/attempt/state")) as saved:
+            learner.go(second)
+        assert saved.value.status == 200
+        assert "session has ended" not in page.locator("body").inner_text()
+        now = page.evaluate(key)
+        state = requests.get(
+            f"{tool.url}/api/v1/attempt", headers={"Authorization": f"Bearer {now}"}, timeout=10
+        ).json()["state"]
+        assert state["page"] == second
+        assert not errors, errors
+    finally:
+        ctx.close()
+
+
 def test_axe_on_the_tools_pages(in_chromium, tool, platform):
     in_chromium(lambda chromium: _axe_pages(chromium, tool, platform))
 

@@ -162,3 +162,46 @@ def test_teacher_preview_serves_the_course(tool, platform):
     data = json.loads(DATA_RE.search(page.text).group(1))
     assert data["launch"]["role"] == "instructor" and data["launch"]["attemptId"] is None
     assert_no_answer_key(b.bodies)
+
+
+def test_the_session_is_renewed_up_to_its_maximum_age(tool, platform):
+    """POST /api/v1/session swaps a valid launch token for a fresh one for the same launch
+    (same user, context, attempt, role, launch time); the expiry never passes the session's
+    maximum age after the launch, and past it the swap is refused."""
+    import dataclasses
+    import time
+
+    import requests
+
+    from lmspack.tool.launch_token import issue_launch_token
+
+    from .api_client import learner_api
+
+    secret = tool.app.config["SECRET_KEY"]
+    cfg = tool.app.extensions["lmspack.config"]
+    api = learner_api(tool, platform, user="renew-me", context="c-renew", link="rl-renew")
+    before = verify_launch_token(api.token, secret)
+    assert before.launched_at and before.expires_at - before.launched_at == cfg.token_ttl
+    time.sleep(1.1)  # so the renewed token's expiry is later
+    r = api.call("POST", "/session", json={})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    after = verify_launch_token(body["token"], secret)
+    assert body["expiresAt"] == after.expires_at > before.expires_at
+    assert dataclasses.replace(after, expires_at=0) == dataclasses.replace(before, expires_at=0)
+    # the renewed token works on the API
+    assert api.call("GET", "/attempt", token=body["token"]).status_code == 200
+    # near the maximum age the expiry is capped at it; past it, refused
+    now = int(time.time())
+    near = dataclasses.replace(before, launched_at=now - cfg.session_max_age + 600)
+    r = api.call("POST", "/session", json={}, token=issue_launch_token(secret, near, 60))
+    assert r.status_code == 200
+    capped = verify_launch_token(r.json()["token"], secret)
+    assert capped.expires_at == near.launched_at + cfg.session_max_age
+    old = dataclasses.replace(before, launched_at=now - cfg.session_max_age - 1)
+    r = api.call("POST", "/session", json={}, token=issue_launch_token(secret, old, 60))
+    assert r.status_code == 401 and "maximum length" in r.json()["error"]
+    # no token, or one in the URL, is refused
+    assert requests.post(f"{tool.url}/api/v1/session", timeout=10).status_code == 401
+    r = requests.post(f"{tool.url}/api/v1/session", params={"t": api.token}, timeout=10)
+    assert r.status_code == 401
