@@ -83,8 +83,13 @@ def test_dynamic_registration(tool):
         assert tool_conf["domain"] == tool.url.split("//")[1]
         assert "LtiDeepLinkingRequest" in [m["type"] for m in tool_conf["messages"]]
         with tool.store.transaction() as s:
-            platform = s.scalar(select(Platform).where(Platform.issuer == p.issuer))
-            assert platform.client_id == p.registered_client_id
+            # by issuer and client id: an earlier test platform may have had this port (and
+            # so this issuer) and still be registered in the session's database
+            (platform,) = s.scalars(
+                select(Platform).where(
+                    Platform.issuer == p.issuer, Platform.client_id == p.registered_client_id
+                )
+            )
             assert platform.auth_login_url == p.issuer + "/auth"
             assert platform.key_set_url == p.jwks_url
             deps = s.scalars(
