@@ -24,7 +24,9 @@ CSV is streamed (lmspack.reports.csv): UTF-8 with BOM, ISO dates, formulas neutr
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import date
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
@@ -41,6 +43,7 @@ bp = Blueprint("reports", __name__)
 bp.add_app_template_global(form_token, "csrf_token")
 
 PER_PAGE = 100
+COMMENTS_PER_PAGE = 50  # the CSV has them all
 NO_STORE = {"Cache-Control": "no-store"}
 STATUS_LABELS = {
     "not started": "Not started",
@@ -140,25 +143,32 @@ def _completion_rows(launch, ctx, course, f, *, certificate_url=None, with_outco
     return report, rows
 
 
+def _page_of(items: Sequence[Any], per_page: int) -> tuple[Sequence[Any], int, int]:
+    """The `?page=` slice of `items`: (the page's items, page number, number of pages)."""
+    pages = max(1, math.ceil(len(items) / per_page))
+    try:
+        page = min(max(1, int(request.args.get("page", 1))), pages)
+    except ValueError:
+        page = 1
+    return items[(page - 1) * per_page : page * per_page], page, pages
+
+
+def page_url(n: int) -> str:
+    """This page's address (filters kept) at page n."""
+    items = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
+    return request.path + "?" + urlencode([*items, ("page", n)])
+
+
 @bp.get("/admin/<int:context_id>/completions")
 @require_launch("instructor")
 def completions(context_id: int):
     launch, ctx, course = _scope(context_id)
     f = _filters()
     report, rows = _completion_rows(launch, ctx, course, f, with_outcomes=False)
-    pages = max(1, math.ceil(len(rows) / PER_PAGE))
-    try:
-        page = min(max(1, int(request.args.get("page", 1))), pages)
-    except ValueError:
-        page = 1
-    page_rows = rows[(page - 1) * PER_PAGE : page * PER_PAGE]
+    page_rows, page, pages = _page_of(rows, PER_PAGE)
     report.load_outcomes(read_db(), launch.platform_id, page_rows)
     shown = list(report.completion_rows(page_rows))
     query = {k: v for k, v in request.args.items(multi=True) if k != "page"}
-
-    def page_url(n: int) -> str:
-        items = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
-        return request.path + "?" + urlencode([*items, ("page", n)])
 
     def sort_url(key: str) -> str:
         items = [(k, v) for k, v in request.args.items(multi=True) if k not in ("sort", "desc")]
@@ -235,8 +245,18 @@ def outcomes_csv(context_id: int):
 def evaluation(context_id: int):
     launch, ctx, course = _scope(context_id)
     summary = data.evaluation(read_db(), launch.platform_id, ctx.id, course)
+    comments, page, pages = _page_of(summary.comments, COMMENTS_PER_PAGE)
     return render_template(
-        "report_evaluation.html", ctx=ctx, course=course, e=summary, nav=_nav(ctx.id)
+        "report_evaluation.html",
+        ctx=ctx,
+        course=course,
+        e=summary,
+        comments=comments,
+        first=(page - 1) * COMMENTS_PER_PAGE + 1,
+        page=page,
+        pages=pages,
+        page_url=page_url,
+        nav=_nav(ctx.id),
     ), NO_STORE
 
 

@@ -184,6 +184,25 @@ def test_evaluation_results(tool, course_ctx):
     assert comments == ["'=1+2", "<b>Great</b> course"]
 
 
+def test_evaluation_comments_are_paged(tool, course_ctx, monkeypatch):
+    """The page shows the comments a page at a time, newest first; the CSV has them all."""
+    from lmspack.tool import reports
+
+    monkeypatch.setattr(reports, "COMMENTS_PER_PAGE", 1)
+    t, ctx = course_ctx["teacher"], course_ctx["ctx"]
+    first = get(tool, ctx, "evaluation", t).text
+    assert "2 comments, newest first: 1 to 1 on this page" in first
+    assert "Page 1 of 2" in first and "Next page" in first
+    assert first.count('<p class="comment">') == 1
+    assert "=1+2" in first  # the newer of the two
+    nxt = re.search(r'href="([^"]*page=2)"', first).group(1).replace("&amp;", "&")
+    second = requests.get(tool.url + nxt, timeout=20).text
+    assert "Great" in second and "=1+2" not in second and "Previous page" in second
+    assert "2 to 2 on this page" in second
+    last = requests.get(f"{tool.url}/admin/{ctx}/evaluation", params={"t": t, "page": "99"})
+    assert last.text.count("Page 2 of 2") == 1  # past the end: the last page
+
+
 def test_report_cli(tool, course_ctx, platform, database_url):
     runner = CliRunner()
     base = ["--context", "rp1", "--platform", platform.issuer, "--database-url", database_url]
