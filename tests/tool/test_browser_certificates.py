@@ -7,18 +7,31 @@ from __future__ import annotations
 
 import pytest
 
-from .api_client import complete_course, launch_token, learner_api
+from .api_client import complete_course, launch_token, learner_api, post_admin_form
 from .test_browser_lti import _context, _launch, axe_violations, in_chromium  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
 
-def test_certificate_pages_are_axe_clean_and_work_at_320px(in_chromium, tool, platform):  # noqa: F811
+def test_certificate_pages_are_axe_clean_and_work_at_320px(
+    in_chromium, tool, platform, monkeypatch  # noqa: F811
+):
+    from lmspack.tool import reports
+
+    learner = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
+    platform.services.roster["axc"] = [
+        {"user_id": "axe-cert", "name": "Axe Cert", "roles": [learner]},
+        {"user_id": "axe-roster", "name": "Roster Only", "roles": [learner]},
+    ]
     api = learner_api(tool, platform, user="axe-cert", context="axc", link="axl")
     complete_course(api)
+    complete_course(learner_api(tool, platform, user="axe-two", context="axc", link="axl"))
+    monkeypatch.setattr(reports, "COMMENTS_PER_PAGE", 1)  # the comments' pager shows
     cert = api.get("/attempt").json()["certificate"]
     teacher = launch_token(platform, user="axe-t", role="instructor", context="axc", link="axl")
     ctx = __import__("jwt").decode(teacher, options={"verify_signature": False})["ctx"]
+    r = post_admin_form(tool, f"/admin/{ctx}/completions", f"/admin/{ctx}/roster", teacher, {})
+    assert r.status_code == 200  # roster fetched: a roster-only row on the attendance page
     pages = {
         "verify (valid)": cert["urls"]["verify"],
         "verify form": f"{tool.url}/verify",
@@ -31,6 +44,10 @@ def test_certificate_pages_are_axe_clean_and_work_at_320px(in_chromium, tool, pl
         "admin overview": f"{tool.url}/admin/{ctx}?t={teacher}",
         "live session attendance": f"{tool.url}/admin/{ctx}/attendance?t={teacher}",
     }
+    import requests
+
+    assert "Page 1 of 2" in requests.get(pages["evaluation report"], timeout=20).text
+    assert 'for="att-m' in requests.get(pages["live session attendance"], timeout=20).text
     in_chromium(lambda chromium: _check(chromium, tool, platform, pages))
 
 
