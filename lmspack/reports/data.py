@@ -3,9 +3,9 @@
 Every query filters by platform_id AND the context's primary key, taken from the caller
 (the admin's launch token, or the CLI's --context/--platform): nothing of another platform or
 context can come back. Aggregation happens in SQL where the volume is (answers are counted
-with GROUP BY; evaluation answers are counted with SUM(CASE ...) over JSON fields), and only
-the small per-attempt fields are read (never the whole attempt state, which holds the
-reflections).
+with GROUP BY), and only the small per-attempt fields are read, extracted from the JSON in
+SQL (never the whole attempt state, which holds the reflections): evaluation answers are one
+such field per question, counted here in one pass.
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
-from sqlalchemy import DateTime, Integer, String, and_, case, cast, func, null, select, type_coerce
+from sqlalchemy import DateTime, String, case, cast, func, null, select, type_coerce
 from sqlalchemy.orm import Session
 
 from ..course.model import Course
@@ -359,40 +358,35 @@ def analysis(
 def evaluation(
     session: Session, platform_id: int, context_pk: int, course: Course
 ) -> S.EvaluationSummary:
-    """Submitted evaluations only, counted in SQL; comments read one field at a time."""
+    """Submitted evaluations only: one pass over the context's attempts, reading just the
+    evaluation fields out of each state (in SQL), counted here. (Counting in SQL took one
+    pass for the numbers and another per comment question, each re-reading every state.)"""
     questions = course.evaluation.questions
     submitted = Attempt.state["evaluationSubmitted"].as_string()
-    scope = and_(
-        Attempt.platform_id == platform_id,
-        Attempt.context_id == context_pk,
-        submitted.is_not(None),
-    )
-    cols: list[Any] = [func.count()]
-    for q in questions:
-        v = Attempt.state[("evaluation", q.id)].as_string()
-        if q.type == "yes-no":
-            cols.append(func.sum(case((v.in_(("yes", "no")), 1), else_=0)))
-            cols.append(func.sum(case((v == "yes", 1), else_=0)))
-        elif q.type == "rating":
-            ok = v.in_(("1", "2", "3", "4", "5"))
-            cols.append(func.sum(case((ok, 1), else_=0)))
-            cols.append(func.sum(case((ok, func.cast(v, Integer)), else_=0)))
-    row = session.execute(select(*cols).where(scope)).one()
-    responses, rest = int(row[0] or 0), list(row[1:])
+    fields = [Attempt.state[("evaluation", q.id)].as_string() for q in questions]
+    rows = session.execute(
+        select(submitted, *fields).where(
+            Attempt.platform_id == platform_id,
+            Attempt.context_id == context_pk,
+            submitted.is_not(None),
+        )
+    ).all()
+    ratings = {"1", "2", "3", "4", "5"}
     yes_counts, rating_sums = [], []
-    for q in questions:
-        if q.type in ("yes-no", "rating"):
-            answered, value = int(rest.pop(0) or 0), int(rest.pop(0) or 0)
-            (yes_counts if q.type == "yes-no" else rating_sums).append((q.id, answered, value))
     comments: list[S.Comment] = []
-    for q in questions:
-        if q.type != "text":
-            continue
-        v = Attempt.state[("evaluation", q.id)].as_string()
-        for text, at in session.execute(select(v, submitted).where(scope, v.is_not(None), v != "")):
-            if text and text.strip():
-                comments.append(S.Comment(q.id, text.strip(), _parse_time(at)))
-    return S.evaluation_from_counts(responses, yes_counts, rating_sums, comments, questions)
+    for i, q in enumerate(questions, start=1):
+        values = [(r[0], None if r[i] is None else str(r[i])) for r in rows]
+        if q.type == "yes-no":
+            answered = sum(1 for _at, v in values if v in ("yes", "no"))
+            yes_counts.append((q.id, answered, sum(1 for _at, v in values if v == "yes")))
+        elif q.type == "rating":
+            given = [int(v) for _at, v in values if v in ratings]
+            rating_sums.append((q.id, len(given), sum(given)))
+        elif q.type == "text":
+            comments.extend(
+                S.Comment(q.id, v.strip(), _parse_time(at)) for at, v in values if v and v.strip()
+            )
+    return S.evaluation_from_counts(len(rows), yes_counts, rating_sums, comments, questions)
 
 
 def _parse_time(value: str | None) -> datetime | None:

@@ -296,3 +296,41 @@ def test_tenant_isolation_of_every_admin_page_and_export(tool, platform):
         assert r.exit_code != 0 and "several platforms" in r.output
     finally:
         other.stop()
+
+
+def test_rating_questions_are_counted_from_the_learners_answers(tool, platform):
+    """A course whose evaluation has a 1-5 rating: what learners send through the API is
+    counted on the report page and in the CSV (answered, mean); blank ratings are not."""
+    import dataclasses
+
+    from lmspack.course.model import EvaluationQuestion
+
+    site = tool.app.extensions["lmspack.sites"][COURSE_MODEL.id]
+    original = site.course
+    rating = EvaluationQuestion("clarity", "rating", "How clear was it?", False)
+    site.course = dataclasses.replace(
+        original,
+        evaluation=dataclasses.replace(
+            original.evaluation, questions=(*original.evaluation.questions, rating)
+        ),
+    )
+    try:
+        for user, value in (("rate-4", "4"), ("rate-5", 5), ("rate-none", "")):
+            api = learner_api(tool, platform, user=user, context="rp-rate", link="rl")
+            qs = original.evaluation.questions
+            answers = {e.id: "yes" if e.type == "yes-no" else "Fine." for e in qs}
+            r = api.post("/evaluation", {"answers": {**answers, "clarity": value}})
+            assert r.status_code == 200, r.text
+        teacher = launch_token(platform, user="t-rate", role="instructor", context="rp-rate",
+                               link="rl")  # fmt: skip
+        ctx = ctx_of(teacher)
+        html = get(tool, ctx, "evaluation", teacher).text
+        assert "3 evaluations sent" in html
+        row = re.search(r"How clear was it\?</th>(.*?)</tr>", html, re.S).group(1)
+        assert re.findall(r'class="num">([^<]+)<', row) == ["2", "4.5"]
+        text = get(tool, ctx, "evaluation.csv", teacher).content.decode("utf-8-sig")
+        clarity = next(r for r in csv.DictReader(io.StringIO(text)) if r["Question"] == "clarity")
+        got = (clarity["Kind"], clarity["Answered"], clarity["Mean rating"])
+        assert got == ("rating", "2", "4.5")
+    finally:
+        site.course = original
