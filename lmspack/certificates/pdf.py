@@ -6,7 +6,8 @@
 Made only from a `CertificateSnapshot`, so re-downloading an old certificate gives the same
 words it had when issued. The template is `certificate/certificate.html.j2` with
 `certificate/certificate.css`; a theme that overrides them must keep to one page (the
-renderer tightens the layout twice, then gives up with `PageOverflow`).
+renderer tightens the layout twice, then gives up with `PageOverflow`, which carries the
+tightest layout over the pages it needs).
 """
 
 from __future__ import annotations
@@ -86,16 +87,10 @@ def certificate_html(snapshot: CertificateSnapshot, *, theme: Path | None = None
     return pdf_template(theme, TEMPLATE, STYLESHEET).html({**_context(snapshot), "density": ""})
 
 
-def certificate_pdf(
-    snapshot: CertificateSnapshot, *, theme: Path | None = None, overflow: bool = False
-) -> bytes:
-    """One page, tightening the layout as needed; `PageOverflow` if even that can't fit.
-
-    `overflow=True` is the way out after a `PageOverflow`: the tightest layout over as many
-    pages as it needs. The tool serves that, since a learner's certificate on two pages
-    beats no certificate.
-    """
-    template = pdf_template(theme, TEMPLATE, STYLESHEET)
-    if overflow:
-        return template.pdf(_context(snapshot), densities=DENSITIES[-1:])
-    return template.pdf(_context(snapshot), max_pages=1, densities=DENSITIES)
+def certificate_pdf(snapshot: CertificateSnapshot, *, theme: Path | None = None) -> bytes:
+    """One page, tightening the layout as needed; `PageOverflow` if even that can't fit (its
+    `pdf` is the tightest layout over more pages, which the tool serves: a learner's
+    certificate on two pages beats no certificate)."""
+    return pdf_template(theme, TEMPLATE, STYLESHEET).pdf(
+        _context(snapshot), max_pages=1, densities=DENSITIES
+    )

@@ -39,7 +39,12 @@ PDF_OPTIONS: dict[str, Any] = {
 
 
 class PageOverflow(RuntimeError):
-    """The document needs more pages than allowed, even in its tightest layout."""
+    """The document needs more pages than allowed, even in its tightest layout. `pdf` is that
+    layout over the pages it needs, for a caller that would rather serve it than nothing."""
+
+    def __init__(self, message: str, pdf: bytes):
+        super().__init__(message)
+        self.pdf = pdf
 
 
 def long_date(value: date | datetime) -> str:
@@ -127,23 +132,27 @@ class PdfTemplate:
         """Render, trying each density in turn until the document fits in `max_pages`."""
         if not densities:
             raise ValueError("at least one density")
-        for density in densities:
+        for n, density in enumerate(densities, start=1):
             source = self.html({**context, "density": density})
             with self.lock, collect_after():
-                pdf = self._render(source, max_pages)
-            if pdf is not None:
+                pdf, fits = self._render(source, max_pages, last=n == len(densities))
+            if fits:
                 return pdf
-        raise PageOverflow(f"does not fit on {max_pages} page(s), even with density {density!r}")
+        raise PageOverflow(
+            f"does not fit on {max_pages} page(s), even with density {density!r}", pdf
+        )
 
-    def _render(self, source: str, max_pages: int | None) -> bytes | None:
-        """The PDF, or None if it needs more than `max_pages` pages. (Its own function, so
-        that the document is garbage once it returns, for `collect_after`.)"""
+    def _render(self, source: str, max_pages: int | None, last: bool) -> tuple[bytes, bool]:
+        """(the PDF, whether it fits in `max_pages`). A layout that doesn't fit is written
+        only when it is the `last` (tightest) one. (Its own function, so that the document is
+        garbage once it returns, for `collect_after`.)"""
         document = HTML(string=source, base_url=self.base_url, url_fetcher=self.fetcher).render(
             font_config=self.font_config, stylesheets=self.stylesheets, **PDF_OPTIONS
         )
-        if max_pages is not None and len(document.pages) > max_pages:
-            return None
-        return document.write_pdf(**PDF_OPTIONS)
+        fits = max_pages is None or len(document.pages) <= max_pages
+        if not fits and not last:
+            return b"", False
+        return document.write_pdf(**PDF_OPTIONS), fits
 
 
 _gc_lock = threading.Lock()

@@ -188,16 +188,15 @@ def _valid_or_gone(code: str) -> Certificate:
 @bp.get("/certificates/<code>.pdf")
 def certificate_download(code: str):
     cert = _valid_or_gone(code)
-    snapshot = issue.snapshot_of(cert)
     try:
-        pdf = certificate_pdf(snapshot)
-    except PageOverflow:
+        pdf = certificate_pdf(issue.snapshot_of(cert))
+    except PageOverflow as exc:
         log.warning(
             "certificate %s does not fit on one page, even in the tightest layout: served "
             "over several pages (shorten the course's outcomes or the certificate theme)",
             cert.code,
         )
-        pdf = certificate_pdf(snapshot, overflow=True)
+        pdf = exc.pdf
     name = f"certificate-{cert.code}.pdf"
     return Response(
         pdf,
