@@ -77,9 +77,10 @@ def missing_rules(course: Course, state: dict, *, attended: bool | None = None) 
     return need
 
 
-def learner_name(user: User | None, state: dict | None) -> str:
+def learner_name(user: User | RosterMember | None, state: dict | None) -> str:
     """The name on the certificate: the platform's given + family name, else its full name,
-    else what the learner typed (when the platform sent none)."""
+    else what the learner typed (when the platform sent none). Also a roster member's name
+    (NRPS gives the same fields), so the admin pages show one name for one person."""
     if user is not None:
         full = " ".join(p for p in (user.given_name, user.family_name) if p)
         if full.strip():

@@ -309,7 +309,7 @@ def _completion(session, platform_id, context_pk, course, certificate_url, with_
     ).all()
     rows: list[list] = []
     for sub, name, email, roles in roster_rows:
-        if roles and "Learner" not in roles and roles.strip() not in ("[]", "null"):
+        if not S.is_learner(roles):
             continue
         row = by_sub.pop(sub, None)
         if row is None:

@@ -19,6 +19,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from ..certificates import issue
+from ..reports.summaries import is_learner
 from ..store import records
 from ..store.certificates import Attendance, Certificate
 from ..store.models import Attempt, RosterMember, User
@@ -38,13 +39,6 @@ def _scope_live(context_id: int):
     if not course.cpd.live_session_minutes:
         abort(404, description="This course has no live session.")
     return launch, ctx, course
-
-
-def _is_learner(roles: object) -> bool:
-    """As the completion report counts roster members: learners, or no roles given."""
-    if not roles:
-        return True
-    return any("Learner" in str(r) for r in roles) if isinstance(roles, list) else True
 
 
 def _learners(session, platform_id: int, context_id: int, course_id: str) -> list[dict]:
@@ -104,13 +98,13 @@ def _learners(session, platform_id: int, context_id: int, course_id: str) -> lis
         .where(RosterMember.platform_id == platform_id, RosterMember.context_id == context_id)
         .order_by(RosterMember.id)
     ):
-        if m.sub in out or not _is_learner(m.roles):
+        if m.sub in out or not is_learner(m.roles):
             continue
         uid, on = attended.get(m.sub) or (None, None)
         out[m.sub] = {
             "id": uid,
             "member": None if uid else m.id,
-            "name": m.name or " ".join(filter(None, (m.given_name, m.family_name))) or m.sub,
+            "name": issue.learner_name(m, None) or m.sub,
             "email": m.email or "",
             "status": ATTEMPT_STATUS["not_attempted"],
             "attended": on,
