@@ -67,6 +67,11 @@ def _key(secret: str) -> bytes:
 def issue_launch_token(
     secret: str, claims: LaunchClaims, ttl: int = DEFAULT_TTL, max_age: int | None = None
 ) -> str:
+    return _issue(secret, claims, ttl, max_age)[0]
+
+
+def _issue(secret: str, claims: LaunchClaims, ttl: int, max_age: int | None) -> tuple[str, int]:
+    """(the token, its expiry in epoch seconds)."""
     if claims.role not in ROLES:
         raise ValueError(f"unknown role {claims.role!r}")
     now = int(time.time())
@@ -89,7 +94,7 @@ def issue_launch_token(
         "iat": now,
         "exp": exp,
     }
-    return jwt.encode(payload, _key(secret), algorithm="HS256")
+    return jwt.encode(payload, _key(secret), algorithm="HS256"), exp
 
 
 def verify_launch_token(token: str, secret: str) -> LaunchClaims:
@@ -127,12 +132,13 @@ def verify_launch_token(token: str, secret: str) -> LaunchClaims:
 
 def refresh_launch_token(
     secret: str, claims: LaunchClaims, ttl: int = DEFAULT_TTL, max_age: int = DEFAULT_MAX_AGE
-) -> str | None:
-    """A new token for the same launch (same user, context, attempt, role and launch time)
-    with a fresh expiry, capped at `max_age` after the launch; None once that has passed."""
+) -> tuple[str, int] | None:
+    """(a new token for the same launch: same user, context, attempt, role and launch time,
+    its expiry), the expiry fresh but capped at `max_age` after the launch; None once that
+    has passed."""
     if time.time() >= claims.launched_at + max_age - 60:
         return None
-    return issue_launch_token(secret, claims, ttl, max_age)
+    return _issue(secret, claims, ttl, max_age)
 
 
 def token_from_request() -> str | None:

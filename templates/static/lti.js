@@ -37,7 +37,7 @@
       }).then((r) => (r.ok ? r.json() : null)).then((j) => {
         if (!j || !j.token) return;
         this.token = j.token; this.expiresAt = j.expiresAt;
-        try { sessionStorage.setItem('lmspack-launch:' + location.pathname, j.token); } catch (e) { /* none here */ }
+        try { sessionStorage.setItem(tokenKey(location.pathname), j.token); } catch (e) { /* none here */ }
         this.scheduleRenewal();
       }).catch(() => this.scheduleRenewal());
     }
@@ -136,6 +136,9 @@
     }
   }
 
+  // Where this tab keeps the course page's token (the tool's 401 page reads the same key).
+  const tokenKey = (path) => 'lmspack-launch:' + path;
+
   // The launch token came in the address (?t=). Keep it in this tab's sessionStorage and take
   // it out of the address bar, so a link the learner copies doesn't carry their session; on a
   // reload the tool's page brings it back from there. Without storage the address stays.
@@ -143,7 +146,7 @@
     try {
       const url = new URL(location.href);
       if (url.searchParams.get('t') !== token) return;
-      sessionStorage.setItem('lmspack-launch:' + url.pathname, token);
+      sessionStorage.setItem(tokenKey(url.pathname), token);
       url.searchParams.delete('t');
       history.replaceState(history.state, '', url.pathname + url.search + url.hash);
     } catch (e) { /* storage blocked in this frame */ }
