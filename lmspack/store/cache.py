@@ -35,14 +35,6 @@ def get(session: Session, key: str) -> t.Any:
     return row.value
 
 
-def put_and_refresh(session: Session, key: str, value: t.Any, ttl: int | None) -> None:
-    """`put`, keeping the session's identity map in step with the row the INSERT wrote."""
-    put(session, key, value, ttl)
-    row = session.get(CacheEntry, key)
-    if row is not None:
-        session.refresh(row)
-
-
 def prune_expired(session: Session) -> None:
     """Delete expired cache entries and nonces."""
     now = utcnow()

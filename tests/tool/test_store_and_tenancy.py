@@ -14,7 +14,7 @@ from sqlalchemy import select
 from lmspack.cli import main
 from lmspack.store import NotMigrated, Store
 from lmspack.store.cache import get as cache_get
-from lmspack.store.cache import put_and_refresh as cache_set
+from lmspack.store.cache import put as cache_set
 from lmspack.store.models import Context, Platform
 from lmspack.store.platforms import add_platform, list_platforms
 from lmspack.tool.launch_token import LaunchClaims, issue_launch_token, verify_launch_token
