@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..certificates import issue
 from ..reports.summaries import is_learner
@@ -122,6 +122,12 @@ def attendance(context_id: int):
         ctx=ctx,
         course=course,
         learners=_learners(read_db(), launch.platform_id, ctx.id, course.id),
+        roster_fetched_at=read_db().scalar(
+            select(func.max(RosterMember.fetched_at)).where(
+                RosterMember.platform_id == launch.platform_id,
+                RosterMember.context_id == ctx.id,
+            )
+        ),
         needs_attendance="attendance" in course.certificate_rules,
         today=date.today().isoformat(),
         done=request.args.get("done", ""),

@@ -522,6 +522,8 @@ def test_attendance_for_roster_members_who_never_launched(tool, platform, databa
         page = f"/admin/{ctx}/attendance"
         before = requests.get(tool.url + page, params={"t": teacher}, timeout=10).text
         assert "Rosa First" not in before  # no roster fetched yet
+        assert "The course roster has not been fetched yet" in before
+        assert f"/admin/{ctx}/completions?t=" in before  # where to fetch it
         r = post_admin_form(
             tool, f"/admin/{ctx}/completions", f"/admin/{ctx}/roster", teacher, {}
         )
@@ -532,6 +534,7 @@ def test_attendance_for_roster_members_who_never_launched(tool, platform, databa
             for mid, name in re.findall(r'<label for="att-m(\d+)">([^<]+)</label>', html)
         )
         assert set(members) == {"Rosa First", "Cli Member"}  # learners only, no teacher
+        assert "Learners on the course roster (fetched " in html
         assert "Not started" in html
         # another course's teacher posting this roster row changes nothing
         learner_api(tool, platform, user="r-other", context="cc9", link="crl9")
