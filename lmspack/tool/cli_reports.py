@@ -5,6 +5,7 @@
     lmspack certificates revoke CODE --reason TEXT
     lmspack certificates reissue CODE --reason TEXT [--name NAME] [--base-url URL]
     lmspack certificates attend --context ID [--platform ISSUER] --user SUB --date YYYY-MM-DD
+    lmspack certificates export --context ID [--platform ISSUER] [--out FILE.zip] [--jobs N]
     lmspack report completions|outcomes|evaluation --context ID [--platform ISSUER]
                    [--format csv|json] [--course DIR]
 
@@ -15,8 +16,10 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from datetime import date
+from pathlib import Path
 
 import click
 
@@ -61,8 +64,6 @@ def _base_url(base_url: str | None) -> str:
 
 
 def _course(course_dir: str | None):
-    from pathlib import Path
-
     from ..course import load_course
     from .config import ToolConfig
 
@@ -237,6 +238,51 @@ def certificates_attend(context_id, issuer, sub, on, database_url) -> None:
         click.echo(f"{sub} attended on {day.isoformat()}")
         for cert in issued:
             click.echo(f"Certificate {cert.code} issued")
+
+
+@certificates_group.command("export")
+@context_option
+@platform_option
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The zip to write (default: certificates-<context>.zip here).",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes making PDFs at once (default: every CPU).",
+)
+@db_option
+def certificates_export(context_id, issuer, out, jobs, database_url) -> None:
+    """Every certificate of a context in one zip: the PDFs (valid ones) and a CSV of all,
+    revoked ones included: an evidence pack for an audit."""
+    from sqlalchemy import select
+
+    from ..certificates.evidence import snapshots, write_pack
+    from ..store.certificates import Certificate
+
+    with _store(database_url).transaction() as s:
+        ctx, platform = _context(s, context_id, issuer)
+        rows = s.execute(
+            select(Certificate.snapshot, Certificate.revoked_at)
+            .where(Certificate.platform_id == platform.id, Certificate.context_id == ctx.id)
+            .order_by(Certificate.learner_name, Certificate.issued_at, Certificate.id)
+        ).all()
+        items = list(snapshots((snap, revoked) for snap, revoked in rows))
+    if not items:
+        raise click.ClickException(f"No certificates have been issued in {context_id!r} yet.")
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", context_id).strip("-") or "context"
+    path = out or Path(f"certificates-{safe}.zip")
+    stats = write_pack(path, items, jobs=jobs)
+    revoked = stats.certificates - stats.pdfs
+    click.echo(
+        f"{path}: {stats.pdfs} certificate PDF(s)"
+        + (f" and {revoked} revoked (listed, no PDF)" if revoked else "")
+        + f", {stats.bytes / 1024:,.0f} KiB, in {stats.seconds:.1f} s"
+    )
 
 
 # --------------------------------------------------------------------------- reports

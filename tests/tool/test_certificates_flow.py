@@ -10,6 +10,7 @@ import io
 import json
 import re
 import threading
+import zipfile
 
 import jwt
 import pytest
@@ -255,6 +256,32 @@ def test_cli_revoke_and_reissue(tool, platform, database_url):
         main, ["certificates", "revoke", "nope", "--reason", "x", "--database-url", database_url]
     )
     assert r.exit_code != 0 and "No certificate" in r.output
+
+
+def test_cli_export_evidence_pack(tool, platform, database_url, tmp_path):
+    """One context's certificates in a zip: valid ones as the PDFs the learners download,
+    revoked ones listed only; another context's certificate is not in it."""
+    _api, kept = certified(tool, platform, "pack-a", context="cc-pack", link="pl1")
+    _api, gone = certified(tool, platform, "pack-b", context="cc-pack", link="pl1")
+    _api, other = certified(tool, platform, "pack-c", context="cc-pack-other", link="pl2")
+    runner = CliRunner()
+    db = ["--database-url", database_url]
+    r = runner.invoke(main, ["certificates", "revoke", gone["code"], "--reason", "x", *db])
+    assert r.exit_code == 0, r.output
+    out = tmp_path / "pack.zip"
+    args = ["certificates", "export", "--context", "cc-pack", "--out", str(out), *db]
+    r = runner.invoke(main, args)
+    assert r.exit_code == 0, r.output
+    assert "1 certificate PDF(s) and 1 revoked" in r.output
+    with zipfile.ZipFile(out) as z:
+        manifest = z.read("certificates.csv").decode("utf-8-sig")
+        pdfs = [n for n in z.namelist() if n.endswith(".pdf")]
+        assert len(pdfs) == 1 and kept["code"] in pdfs[0]
+        assert z.read(pdfs[0]) == requests.get(kept["urls"]["pdf"], timeout=10).content
+    assert kept["code"] in manifest and gone["code"] in manifest and ",revoked," in manifest
+    assert other["code"] not in manifest
+    r = runner.invoke(main, ["certificates", "export", "--context", "cc-none", *db])
+    assert r.exit_code != 0 and "No context" in r.output
 
 
 def test_admin_revoke_and_reissue_buttons(tool, platform):
