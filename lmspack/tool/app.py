@@ -226,6 +226,17 @@ def error_page(
     return html, status, {"Cache-Control": "no-store"}
 
 
+def launch_needed_page():
+    """401 for a page asked for without its launch token: a reload after the page took the
+    token out of the address. The page brings it back from the tab's sessionStorage."""
+    return error_page(
+        401,
+        "This page needs a launch from your course page.",
+        hint="Go back to your course page and open the activity again.",
+        restore_launch=True,
+    )
+
+
 def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(LaunchError)
     def _launch_error(exc: LaunchError):

@@ -9,7 +9,9 @@ profile, and the learner's CPD record.
     GET /certificates/<code>.badge.json the Open Badges 3.0 AchievementCredential as a VC-JWT
                                         signed with the tool's current key (in /lti/jwks)
     GET /issuer                         the badge issuer's Profile (JSON)
-    GET /record?t=<launch token>        the learner's CPD record (page), .pdf and .md downloads
+    GET /record?t=<launch token>        the learner's CPD record (page), .pdf and .md downloads;
+                                        the page takes the token out of its address, as the
+                                        course page does, and a reload brings it back
 
 Guessing codes: a code carries 100 random bits (codes.py), so guessing is impractical by
 itself. Lookups are one equality match on the unique index of the canonical code (no prefix
@@ -44,8 +46,8 @@ from ..store import keys as tool_keys
 from ..store import ratelimit
 from ..store.certificates import Certificate
 from ..store.models import Attempt, User
-from .app import allow_framing_by_platform, base_url, db, read_db, sites
-from .launch_token import require_launch
+from .app import allow_framing_by_platform, base_url, db, launch_needed_page, read_db, sites
+from .launch_token import current_launch, require_launch, token_from_request
 
 bp = Blueprint("certificates", __name__)
 log = logging.getLogger("lmspack.tool.certificates")
@@ -320,8 +322,10 @@ def _record():
 
 
 @bp.get("/record")
-@require_launch("learner")
 def record_page():
+    if not token_from_request():  # a reload after the page took the token out of the address
+        return launch_needed_page()
+    g.launch = current_launch("learner")
     allow_framing_by_platform(g.launch.platform_id)
     rec = _record()
     token = request.args.get("t", "")

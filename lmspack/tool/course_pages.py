@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, abort, redirect
 
-from .app import allow_framing_by_platform, base_url, error_page, sites
+from .app import allow_framing_by_platform, base_url, launch_needed_page, sites
 from .launch_token import current_launch, token_from_request
 
 bp = Blueprint("course", __name__)
@@ -23,12 +23,7 @@ def index(course_id: str, version: str):
     if site is None:
         abort(404, description=f"This tool does not serve the course {course_id!r}.")
     if not token_from_request():  # a reload after lti.js took the token out of the address
-        return error_page(
-            401,
-            "This page needs a launch from your course page.",
-            hint="Go back to your course page and open the activity again.",
-            restore_launch=True,
-        )
+        return launch_needed_page()
     launch = current_launch()
     allow_framing_by_platform(launch.platform_id)
     if launch.course_id != course_id:

@@ -103,3 +103,35 @@ def test_the_lti_player_links_the_issued_certificate(in_chromium, tool, platform
             ctx.close()
 
     in_chromium(run)
+
+
+def test_the_cpd_record_keeps_its_token_out_of_the_address(in_chromium, tool, platform):  # noqa: F811
+    """The CPD record opens in a new tab with the token in its address: the page takes it
+    out (a copied link doesn't show someone else the learner's reflections), a reload carries
+    on, the downloads still work, and the same address in another tab gets the 401 page."""
+    api = learner_api(tool, platform, user="rec-addr", context="rac", link="ral")
+    complete_course(api)
+
+    def run(chromium):
+        ctx, page, errors, _ = _context(chromium)
+        try:
+            page.goto(f"{tool.url}/record?t={api.token}")
+            page.wait_for_url(lambda u: "t=" not in u)
+            assert page.url == f"{tool.url}/record"
+            stored = page.evaluate("sessionStorage.getItem('lmspack-launch:/record')")
+            assert stored == api.token
+            with page.expect_download() as download:
+                page.get_by_role("link", name="PDF").click()
+            assert download.value.suggested_filename == "cpd-record.pdf"
+            assert download.value.failure() is None
+            page.reload()
+            page.wait_for_url(lambda u: "t=" not in u)
+            assert page.locator("h1").inner_text() == "My CPD record"
+            other = ctx.new_page()
+            assert other.goto(f"{tool.url}/record").status == 401
+            assert "launch from your course page" in other.locator("body").inner_text()
+            assert not errors, errors
+        finally:
+            ctx.close()
+
+    in_chromium(run)
