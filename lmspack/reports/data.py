@@ -45,11 +45,12 @@ def contexts_by_lti_id(session: Session, context_id: str, issuer: str | None = N
 
 
 def _name_sql(name, given, family, email, sub):
-    """The name to show, computed in SQL: the platform's full name, else given + family,
-    else the email, else the user id."""
+    """The name to show, computed in SQL: given + family, else the platform's full name (the
+    order of `certificates.issue.learner_name`, so a learner has one name on the certificate,
+    the attendance page and here), else the email, else the user id."""
     both = func.trim(func.coalesce(given, "") + " " + func.coalesce(family, ""))
     return func.coalesce(
-        func.nullif(func.trim(name), ""), func.nullif(both, ""), func.nullif(email, ""), sub
+        func.nullif(both, ""), func.nullif(func.trim(name), ""), func.nullif(email, ""), sub
     )
 
 

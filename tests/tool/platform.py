@@ -205,13 +205,18 @@ class TestPlatform:
         hint = hint or json.loads(params.get("lti_message_hint") or "{}")
         launch = Launch(req, self.conf())
         user = hint.get("user", "u1")
+        full_name = hint.get("name", f"User {user}")
         launch.set_user_data(
             user,
             ROLES[hint.get("role", "learner")],
-            full_name=hint.get("name", f"User {user}"),
+            full_name=full_name,
             email_address=f"{user}@example.org",
         )
-        launch.set_extra_claims({"given_name": "Given " + user, "family_name": "Family " + user})
+        # As Moodle sends them: the full name is given + family (a hint may set them apart).
+        given, _, family = full_name.partition(" ")
+        launch.set_extra_claims(
+            {"given_name": hint.get("given", given), "family_name": hint.get("family", family)}
+        )
         context = hint.get("context", "c1")
         launch.set_launch_context_claim(
             context, context_title=f"Course {context}", context_label=context.upper()

@@ -218,7 +218,7 @@ def test_state_resumes_on_another_device(tool, platform):
     assert data["answers"][q.id]["correct"] is True
     assert data["answers"][q.id]["feedback"] == q.feedback_correct
     assert data["quiz"]["answered"] == 1
-    assert data["learner"]["name"] == "Given res1 Family res1"
+    assert data["learner"]["name"] == "User res1"
     # visited only grows
     second.put("/attempt/state", {"visited": ["welcome"]})
     assert second.get("/attempt").json()["state"]["visited"][:2] == [

@@ -75,7 +75,7 @@ def test_learner_launch_serves_course_without_answer_key(tool, platform):
     # the store has the user, context, link (with AGS and NRPS), and one attempt
     with tool.store.transaction() as s:
         user = s.get(User, claims.user_id)
-        assert (user.sub, user.email, user.given_name) == ("ann", "ann@example.org", "Given ann")
+        assert (user.sub, user.email, user.given_name) == ("ann", "ann@example.org", "User")
         ctx = s.get(Context, claims.context_id)
         assert ctx.title == "Course c1"
         link = s.get(ResourceLink, claims.resource_link_id)

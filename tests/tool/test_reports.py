@@ -334,3 +334,26 @@ def test_rating_questions_are_counted_from_the_learners_answers(tool, platform):
         assert got == ("rating", "2", "4.5")
     finally:
         site.course = original
+
+
+def test_one_name_for_one_learner(tool, platform, database_url):
+    """A platform whose full name is not given + family (a title, a preferred name): the
+    completion report shows the name the certificate carries, not another one."""
+    api = learner_api(
+        tool,
+        platform,
+        user="ada",
+        context="rp-name",
+        link="rl",
+        name="Dr Ada Lovelace",
+        given="Ada",
+        family="Lovelace",
+    )
+    complete_course(api)
+    cert = api.get("/attempt").json()["certificate"]
+    page = requests.get(cert["urls"]["verify"], timeout=10).text
+    assert "Ada Lovelace" in page and "Dr Ada" not in page
+    base = ["--context", "rp-name", "--platform", platform.issuer, "--database-url", database_url]
+    r = CliRunner().invoke(main, ["report", "completions", *base, "--format", "json"])
+    assert r.exit_code == 0, r.output
+    assert [row["name"] for row in json.loads(r.output)] == ["Ada Lovelace"]
