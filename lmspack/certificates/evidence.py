@@ -15,13 +15,14 @@ the end, so an interrupted run leaves any earlier pack as it was.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import tempfile
 import time
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -95,31 +96,68 @@ def _row(item: IssuedCertificate, name: str | None) -> tuple:
     )
 
 
+class _Sink(io.RawIOBase):
+    """Where zipfile writes: bytes handed on as they come. Not seekable, so zipfile follows
+    each entry with a data descriptor (as any streamed zip does)."""
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:  # type: ignore[override]
+        self._parts.append(bytes(data))
+        return len(data)
+
+    def take(self) -> bytes:
+        data = b"".join(self._parts)
+        self._parts.clear()
+        return data
+
+
+def pack_chunks(
+    certificates: Sequence[IssuedCertificate], *, jobs: int | None = None
+) -> Iterator[bytes]:
+    """The zip, a piece at a time (the manifest first, then each PDF as it is rendered): for a
+    download that starts at once, however long the batch."""
+    names = {c.snapshot.code: file_name(c.snapshot) for c in certificates if c.revoked_at is None}
+    manifest = csv_text(HEADER, (_row(c, names.get(c.snapshot.code)) for c in certificates))
+    sink = _Sink()
+    # Deflated, PDFs too: they shrink little, but a stored entry with a data descriptor is
+    # what some streaming unzippers refuse.
+    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as pack:
+        pack.writestr(MANIFEST, manifest)
+        yield sink.take()
+        valid = (c.snapshot for c in certificates if c.revoked_at is None)
+        for snapshot, pdf in render_pdfs(valid, jobs=jobs):
+            pack.writestr(
+                zipfile.ZipInfo(names[snapshot.code], _zip_time(snapshot.issued_at)),
+                pdf,
+                compress_type=zipfile.ZIP_DEFLATED,
+            )
+            yield sink.take()
+    yield sink.take()  # the central directory
+
+
 def write_pack(
     path: Path, certificates: Iterable[IssuedCertificate], *, jobs: int | None = None
 ) -> PackStats:
     """Write the zip at `path` (replacing it only once complete)."""
     start = time.perf_counter()
     items = list(certificates)
-    valid = [c.snapshot for c in items if c.revoked_at is None]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w") as pack:
-            names = {c.snapshot.code: file_name(c.snapshot) for c in items if c.revoked_at is None}
-            manifest = csv_text(HEADER, (_row(c, names.get(c.snapshot.code)) for c in items))
-            pack.writestr(MANIFEST, manifest, compress_type=zipfile.ZIP_DEFLATED)
-            pdfs = 0
-            for snapshot, pdf in render_pdfs(valid, jobs=jobs):
-                # PDF streams are compressed already: stored, not deflated again.
-                info = zipfile.ZipInfo(names[snapshot.code], _zip_time(snapshot.issued_at))
-                pack.writestr(info, pdf, compress_type=zipfile.ZIP_STORED)
-                pdfs += 1
+        with os.fdopen(fd, "wb") as out:
+            for chunk in pack_chunks(items, jobs=jobs):
+                out.write(chunk)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    pdfs = sum(1 for c in items if c.revoked_at is None)
     return PackStats(len(items), pdfs, path.stat().st_size, time.perf_counter() - start)
 
 
@@ -133,9 +171,3 @@ def _zip_time(moment: datetime) -> tuple[int, int, int, int, int, int]:
         moment.minute,
         moment.second,
     )
-
-
-def snapshots(rows: Iterable[tuple[dict, datetime | None]]) -> Iterator[IssuedCertificate]:
-    """(stored snapshot JSON, revoked_at) rows from the store as `IssuedCertificate`s."""
-    for snapshot, revoked_at in rows:
-        yield IssuedCertificate(CertificateSnapshot.from_dict(snapshot), revoked_at)

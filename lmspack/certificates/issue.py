@@ -31,6 +31,7 @@ from ..store.certificates import Attendance, Certificate
 from ..store.db import insert_for_session
 from ..store.models import Attempt, Context, RosterMember, User
 from .codes import new_code, normalise
+from .evidence import IssuedCertificate
 from .snapshot import CertificateSnapshot, snapshot_for
 
 RULE_LABELS = {
@@ -202,6 +203,19 @@ def find(
     if context_id is not None:
         q = q.where(Certificate.context_id == context_id)
     return session.scalar(q)
+
+
+def issued_in(session: Session, platform_id: int, context_id: int) -> list[IssuedCertificate]:
+    """Every certificate of one platform's context, valid and revoked, by learner name: what
+    an evidence pack (evidence.py) holds."""
+    rows = session.execute(
+        select(Certificate.snapshot, Certificate.revoked_at)
+        .where(Certificate.platform_id == platform_id, Certificate.context_id == context_id)
+        .order_by(Certificate.learner_name, Certificate.issued_at, Certificate.id)
+    )
+    return [
+        IssuedCertificate(CertificateSnapshot.from_dict(snap), revoked) for snap, revoked in rows
+    ]
 
 
 def revoke(session: Session, cert: Certificate, reason: str, *, now: datetime | None = None):

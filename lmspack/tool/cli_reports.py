@@ -259,19 +259,12 @@ def certificates_attend(context_id, issuer, sub, on, database_url) -> None:
 def certificates_export(context_id, issuer, out, jobs, database_url) -> None:
     """Every certificate of a context in one zip: the PDFs (valid ones) and a CSV of all,
     revoked ones included: an evidence pack for an audit."""
-    from sqlalchemy import select
-
-    from ..certificates.evidence import snapshots, write_pack
-    from ..store.certificates import Certificate
+    from ..certificates.evidence import write_pack
+    from ..certificates.issue import issued_in
 
     with _store(database_url).transaction() as s:
         ctx, platform = _context(s, context_id, issuer)
-        rows = s.execute(
-            select(Certificate.snapshot, Certificate.revoked_at)
-            .where(Certificate.platform_id == platform.id, Certificate.context_id == ctx.id)
-            .order_by(Certificate.learner_name, Certificate.issued_at, Certificate.id)
-        ).all()
-        items = list(snapshots((snap, revoked) for snap, revoked in rows))
+        items = issued_in(s, platform.id, ctx.id)
     if not items:
         raise click.ClickException(f"No certificates have been issued in {context_id!r} yet.")
     safe = re.sub(r"[^A-Za-z0-9._-]+", "-", context_id).strip("-") or "context"

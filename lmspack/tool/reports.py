@@ -6,6 +6,8 @@ instructor or administrator role, scoped to THAT launch's platform and context.
                                           ?status=&group=&since=&before=&q=&sort=&desc=1&page=
     GET  /admin/<ctx>/outcomes[.csv]      outcome and question analysis (answered, share right)
     GET  /admin/<ctx>/evaluation[.csv]    share answering yes, mean ratings, comments
+    GET  /admin/<ctx>/certificates.zip    the evidence pack: every valid certificate's PDF and
+                                          a CSV of all (certificates.evidence), streamed
     GET  /admin/<ctx>/certificates/<code> one certificate, with revoke and re-issue forms
     POST /admin/<ctx>/certificates/<code>/revoke   reason=
     POST /admin/<ctx>/certificates/<code>/reissue  reason=, name= (optional correction)
@@ -32,6 +34,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
 
 from ..certificates import issue
+from ..certificates.evidence import pack_chunks
 from ..reports import data
 from ..reports import summaries as S
 from ..reports.csv import csv_bytes
@@ -192,6 +195,7 @@ def completions(context_id: int):
         page_url=page_url,
         sort_url=sort_url,
         csv_url=csv_url,
+        pack_url=_link("reports.certificates_zip", context_id=ctx.id),
         query=query,
         labels=STATUS_LABELS,
         statuses=S.STATUSES,
@@ -270,6 +274,26 @@ def evaluation_csv(context_id: int):
 
 
 # --------------------------------------------------------------------------- certificates
+
+
+@bp.get("/admin/<int:context_id>/certificates.zip")
+@require_launch("instructor")
+def certificates_zip(context_id: int):
+    """The context's evidence pack: every valid certificate's PDF and a CSV of all of them.
+    Streamed while the PDFs are made here, one at a time (a web worker doesn't start
+    processes; `lmspack certificates export` uses every CPU for a large cohort)."""
+    launch, ctx, _course = _scope(context_id)
+    items = issue.issued_in(read_db(), launch.platform_id, ctx.id)
+    if not items:
+        abort(404, description="No certificates have been issued in this course yet.")
+    return Response(
+        pack_chunks(items, jobs=1),
+        mimetype="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="certificates-{ctx.id}.zip"',
+            **NO_STORE,
+        },
+    )
 
 
 def _scoped_certificate(session, launch, ctx, code: str):

@@ -283,6 +283,28 @@ def test_cli_export_evidence_pack(tool, platform, database_url, tmp_path):
     r = runner.invoke(main, ["certificates", "export", "--context", "cc-none", *db])
     assert r.exit_code != 0 and "No context" in r.output
 
+    # the same pack from the completion report, for the context's teacher only
+    teacher = launch_token(
+        platform, user="pack-t", role="instructor", context="cc-pack", link="pl1"
+    )
+    ctx = claims(teacher)["ctx"]
+    page = requests.get(f"{tool.url}/admin/{ctx}/completions", params={"t": teacher}, timeout=20)
+    link = re.search(r'href="([^"]*certificates\.zip[^"]*)"', page.text)
+    assert link and "Download every certificate (zip)</a>, the 1 PDF " in page.text
+    r = requests.get(tool.url + link.group(1).replace("&amp;", "&"), timeout=60)
+    assert r.status_code == 200 and r.headers["Content-Type"] == "application/zip"
+    assert r.headers["Cache-Control"] == "no-store"
+    with zipfile.ZipFile(io.BytesIO(r.content)) as z, zipfile.ZipFile(out) as cli:
+        assert z.testzip() is None and z.namelist() == cli.namelist()
+        assert z.read(pdfs[0]) == cli.read(pdfs[0])
+        assert z.read("certificates.csv") == cli.read("certificates.csv")
+    zip_url = f"{tool.url}/admin/{ctx}/certificates.zip"
+    stranger = launch_token(platform, user="pack-t2", role="instructor", context="cc-pack-other")
+    learner = launch_token(platform, user="pack-a", role="learner", context="cc-pack", link="pl1")
+    for token in (stranger, learner):
+        assert requests.get(zip_url, params={"t": token}, timeout=20).status_code == 403
+    assert requests.get(zip_url, timeout=20).status_code == 401
+
 
 def test_admin_revoke_and_reissue_buttons(tool, platform):
     _api, cert = certified(tool, platform, "revoked-web", context="cc2", link="crl2")
@@ -455,8 +477,7 @@ def test_reissue_adds_attendance_recorded_after_the_certificate(tool, platform, 
 def _attendance_ids(html: str) -> dict[str, int]:
     """Learner name -> user id, from the attendance page's checkboxes and their labels."""
     return {
-        name: int(uid)
-        for uid, name in re.findall(r'<label for="att-u(\d+)">([^<]+)</label>', html)
+        name: int(uid) for uid, name in re.findall(r'<label for="att-u(\d+)">([^<]+)</label>', html)
     }
 
 
@@ -489,9 +510,7 @@ def test_admin_records_attendance_and_the_certificate_is_issued_at_once(tool, pl
         # issued now, before the learner comes back; it names the live session
         with tool.store.sessions() as s:
             rows = list(
-                s.scalars(
-                    select(Certificate).where(Certificate.learner_name.like("%att-done%"))
-                )
+                s.scalars(select(Certificate).where(Certificate.learner_name.like("%att-done%")))
             )
         assert len(rows) == 1
         verify = requests.get(f"{tool.url}/verify/{rows[0].code}", timeout=10).text
@@ -551,9 +570,7 @@ def test_attendance_for_roster_members_who_never_launched(tool, platform, databa
         assert "Rosa First" not in before  # no roster fetched yet
         assert "The course roster has not been fetched yet" in before
         assert f"/admin/{ctx}/completions?t=" in before  # where to fetch it
-        r = post_admin_form(
-            tool, f"/admin/{ctx}/completions", f"/admin/{ctx}/roster", teacher, {}
-        )
+        r = post_admin_form(tool, f"/admin/{ctx}/completions", f"/admin/{ctx}/roster", teacher, {})
         assert r.status_code == 200, r.text[:300]
         html = requests.get(tool.url + page, params={"t": teacher}, timeout=10).text
         members = dict(
