@@ -1,7 +1,8 @@
 """An evidence pack: every certificate of a course context in one zip, for an L&D team that
 must show an auditor, a regulator or a commissioner who has completed their CPD.
 
-    stats = write_pack(path, certificates, jobs=None)
+    stats = write_pack(path, certificates, jobs=None)    # `lmspack certificates export`
+    Response(pack_chunks(certificates, jobs=1))         # the completion report's download
 
 The zip holds `certificates.csv` (one row per certificate, valid or revoked: who, what, when,
 score, CPD time, code, verification URL, the file's name; UTF-8 with BOM for Excel,
@@ -9,8 +10,8 @@ formula-neutralised) and `certificates/<learner>-<CODE>.pdf` for each valid one 
 certificate has no PDF, as it can no longer be downloaded from the tool). The PDFs are made
 from the stored snapshots, so they are byte for byte what each learner downloads.
 
-The file appears complete or not at all: it is written beside `path` and renamed over it at
-the end, so an interrupted run leaves any earlier pack as it was.
+`write_pack`'s file appears complete or not at all: it is written beside `path` and renamed
+over it at the end, so an interrupted run leaves any earlier pack as it was.
 """
 
 from __future__ import annotations
