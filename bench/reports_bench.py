@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert, select  # noqa: E402
 
 from lmspack.certificates.codes import new_code  # noqa: E402
+from lmspack.certificates.snapshot import snapshot_for  # noqa: E402
 from lmspack.course import load_course  # noqa: E402
 from lmspack.store import Store  # noqa: E402
 from lmspack.store.certificates import Certificate  # noqa: E402
@@ -102,6 +103,7 @@ def generate(store: Store, n: int, per: int, context: str, seed: int) -> tuple[i
         ]
         s.execute(insert(User), users)
         ids = dict(s.execute(select(User.sub, User.id).where(User.platform_id == pid)).all())
+        names = {ids[u["sub"]]: u["name"] for u in users}
         s.execute(
             insert(RosterMember),
             [
@@ -184,6 +186,16 @@ def generate(store: Store, n: int, per: int, context: str, seed: int) -> tuple[i
                 )
             if score >= COURSE.pass_mark and rnd.random() < 0.6:
                 code = new_code()
+                # a real snapshot, as the tool stores it (~2 KB): what an evidence pack renders
+                snap = snapshot_for(
+                    COURSE,
+                    learner_name=names[u_id],
+                    completed_at=now,
+                    score=int(round(score)),
+                    code=code,
+                    verify_url=f"https://tool.example/verify/{code}",
+                    issued_at=now,
+                )
                 certs.append(
                     {
                         "code": code,
@@ -194,8 +206,8 @@ def generate(store: Store, n: int, per: int, context: str, seed: int) -> tuple[i
                         "seq": 1,
                         "course_id": COURSE.id,
                         "course_version": COURSE.version,
-                        "learner_name": "x",
-                        "snapshot": {"code": code},
+                        "learner_name": snap.learner_name,
+                        "snapshot": snap.to_dict(),
                         "issued_at": now,
                     }
                 )

@@ -11,7 +11,8 @@ certificate has no PDF, as it can no longer be downloaded from the tool). The PD
 from the stored snapshots, so they are byte for byte what each learner downloads.
 
 `write_pack`'s file appears complete or not at all: it is written beside `path` and renamed
-over it at the end, so an interrupted run leaves any earlier pack as it was.
+over it at the end, so an interrupted run leaves any earlier pack as it was. It is readable by
+its owner only (it holds learners' names and results); share it on purpose.
 """
 
 from __future__ import annotations
