@@ -205,6 +205,15 @@ def find(
     return session.scalar(q)
 
 
+def count_in(session: Session, platform_id: int, context_id: int) -> int:
+    """How many certificates `issued_in` would list."""
+    return session.scalar(
+        select(func.count())
+        .select_from(Certificate)
+        .where(Certificate.platform_id == platform_id, Certificate.context_id == context_id)
+    )
+
+
 def issued_in(session: Session, platform_id: int, context_id: int) -> list[IssuedCertificate]:
     """Every certificate of one platform's context, valid and revoked, by learner name: what
     an evidence pack (evidence.py) holds."""

@@ -23,6 +23,7 @@ from lmspack.certificates.badge import BadgeError, verify_badge
 from lmspack.certificates.snapshot import hours_and_minutes
 from lmspack.cli import main
 from lmspack.store.certificates import Certificate
+from lmspack.tool import reports
 
 from .api_client import (
     COURSE_MODEL,
@@ -258,7 +259,7 @@ def test_cli_revoke_and_reissue(tool, platform, database_url):
     assert r.exit_code != 0 and "No certificate" in r.output
 
 
-def test_cli_export_evidence_pack(tool, platform, database_url, tmp_path):
+def test_cli_export_evidence_pack(tool, platform, database_url, tmp_path, monkeypatch):
     """One context's certificates in a zip: valid ones as the PDFs the learners download,
     revoked ones listed only; another context's certificate is not in it."""
     _api, kept = certified(tool, platform, "pack-a", context="cc-pack", link="pl1")
@@ -289,8 +290,8 @@ def test_cli_export_evidence_pack(tool, platform, database_url, tmp_path):
     )
     ctx = claims(teacher)["ctx"]
     page = requests.get(f"{tool.url}/admin/{ctx}/completions", params={"t": teacher}, timeout=20)
-    link = re.search(r'href="([^"]*certificates\.zip[^"]*)"', page.text)
-    assert link and "Download every certificate (zip)</a>, the 1 PDF " in page.text
+    link = re.search(r'href="([^"]*certificates\.zip[^"]*)">Download every certificate', page.text)
+    assert link, page.text
     r = requests.get(tool.url + link.group(1).replace("&amp;", "&"), timeout=60)
     assert r.status_code == 200 and r.headers["Content-Type"] == "application/zip"
     assert r.headers["Cache-Control"] == "no-store"
@@ -299,6 +300,22 @@ def test_cli_export_evidence_pack(tool, platform, database_url, tmp_path):
         assert z.read(pdfs[0]) == cli.read(pdfs[0])
         assert z.read("certificates.csv") == cli.read("certificates.csv")
     zip_url = f"{tool.url}/admin/{ctx}/certificates.zip"
+    # in parts, by name, when there are more than a web request should make at once
+    monkeypatch.setattr(reports, "PACK_PART", 1)
+    page = requests.get(f"{tool.url}/admin/{ctx}/completions", params={"t": teacher}, timeout=20)
+    links = re.findall(r'href="([^"]*certificates\.zip[^"]*)">Part (\d) of 2 \(zip\)', page.text)
+    assert [n for _u, n in links] == ["1", "2"], page.text
+    codes = []
+    for url, n in links:
+        r = requests.get(tool.url + url.replace("&amp;", "&"), timeout=60)
+        assert r.headers["Content-Disposition"].endswith(f'certificates-{ctx}-part{n}-of-2.zip"')
+        with zipfile.ZipFile(io.BytesIO(r.content)) as z:
+            rows = z.read("certificates.csv").decode("utf-8-sig").splitlines()[1:]
+            codes += [row.split(",")[0] for row in rows]
+    assert sorted(codes) == sorted([kept["code"], gone["code"]])
+    for bad in ("3", "0", "x"):
+        r = requests.get(zip_url, params={"t": teacher, "part": bad}, timeout=20)
+        assert r.status_code == 404 and "2 part(s)" in r.text
     stranger = launch_token(platform, user="pack-t2", role="instructor", context="cc-pack-other")
     learner = launch_token(platform, user="pack-a", role="learner", context="cc-pack", link="pl1")
     for token in (stranger, learner):
