@@ -269,7 +269,10 @@ def certificates_export(context_id, issuer, out, jobs, database_url) -> None:
         raise click.ClickException(f"No certificates have been issued in {context_id!r} yet.")
     safe = re.sub(r"[^A-Za-z0-9._-]+", "-", context_id).strip("-") or "context"
     path = out or Path(f"certificates-{safe}.zip")
-    stats = write_pack(path, items, jobs=jobs)
+    try:
+        stats = write_pack(path, items, jobs=jobs)
+    except OSError as exc:  # the folder can't be made or written: say so, keep what was there
+        raise click.ClickException(f"Cannot write {path}: {exc.strerror or exc}") from exc
     revoked = stats.certificates - stats.pdfs
     click.echo(
         f"{path}: {stats.pdfs} certificate PDF(s)"

@@ -283,6 +283,11 @@ def test_cli_export_evidence_pack(tool, platform, database_url, tmp_path, monkey
     assert other["code"] not in manifest
     r = runner.invoke(main, ["certificates", "export", "--context", "cc-none", *db])
     assert r.exit_code != 0 and "No context" in r.output
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    r = runner.invoke(main, [*args[:-4], "--out", str(blocked / "pack.zip"), *db])
+    assert r.exit_code == 1 and f"Cannot write {blocked / 'pack.zip'}" in r.output, r.output
+    assert r.exception is None or isinstance(r.exception, SystemExit)  # a message, no traceback
 
     # the same pack from the completion report, for the context's teacher only
     teacher = launch_token(
