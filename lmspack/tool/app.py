@@ -28,6 +28,7 @@ from ..store import Store
 from ..store.models import CacheEntry
 from ..store.platforms import platform_origins
 from .config import ToolConfig
+from .launch_token import LaunchNeeded
 from .pylti import LaunchError, LtiException, new_secret
 
 log = logging.getLogger("lmspack.tool")
@@ -226,18 +227,16 @@ def error_page(
     return html, status, {"Cache-Control": "no-store"}
 
 
-def launch_needed_page():
-    """401 for a page asked for without its launch token: a reload after the page took the
-    token out of the address. The page brings it back from the tab's sessionStorage."""
-    return error_page(
-        401,
-        "This page needs a launch from your course page.",
-        hint="Go back to your course page and open the activity again.",
-        restore_launch=True,
-    )
+def launch_needed_page(exc: LaunchNeeded):
+    """401 for a page asked for without its launch token. After a reload of a page that took
+    the token out of its address (the course page, the CPD record), this page brings it back
+    from the tab's sessionStorage; anywhere else it is the plain message."""
+    return error_page(401, exc.description, hint=_hint(), restore_launch=True)
 
 
 def _register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(LaunchNeeded, launch_needed_page)
+
     @app.errorhandler(LaunchError)
     def _launch_error(exc: LaunchError):
         return error_page(exc.status, str(exc), hint=_hint())

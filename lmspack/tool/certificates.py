@@ -46,8 +46,8 @@ from ..store import keys as tool_keys
 from ..store import ratelimit
 from ..store.certificates import Certificate
 from ..store.models import Attempt, User
-from .app import allow_framing_by_platform, base_url, db, launch_needed_page, read_db, sites
-from .launch_token import current_launch, require_launch, token_from_request
+from .app import allow_framing_by_platform, base_url, db, read_db, sites
+from .launch_token import require_launch
 
 bp = Blueprint("certificates", __name__)
 log = logging.getLogger("lmspack.tool.certificates")
@@ -322,10 +322,8 @@ def _record():
 
 
 @bp.get("/record")
+@require_launch("learner")
 def record_page():
-    if not token_from_request():  # a reload after the page took the token out of the address
-        return launch_needed_page()
-    g.launch = current_launch("learner")
     allow_framing_by_platform(g.launch.platform_id)
     rec = _record()
     token = request.args.get("t", "")

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, abort, redirect
 
-from .app import allow_framing_by_platform, base_url, launch_needed_page, sites
+from .app import allow_framing_by_platform, base_url, sites
 from .launch_token import current_launch, token_from_request
 
 bp = Blueprint("course", __name__)
@@ -22,8 +22,6 @@ def index(course_id: str, version: str):
     site = sites().get(course_id)
     if site is None:
         abort(404, description=f"This tool does not serve the course {course_id!r}.")
-    if not token_from_request():  # a reload after lti.js took the token out of the address
-        return launch_needed_page()
     launch = current_launch()
     allow_framing_by_platform(launch.platform_id)
     if launch.course_id != course_id:

@@ -31,12 +31,21 @@ from dataclasses import dataclass
 
 import jwt
 from flask import abort, current_app, g, request
+from werkzeug.exceptions import Unauthorized
 
 ISSUER = "lmspack"
 AUDIENCE = "lmspack-api"
 ROLES = ("learner", "instructor")
 DEFAULT_TTL = 4 * 3600
 DEFAULT_MAX_AGE = 12 * 3600
+
+
+class LaunchNeeded(Unauthorized):
+    """A page asked for without a launch token: a direct visit, or a reload after the page
+    took the token out of its address (the tool's 401 page then brings it back from the tab's
+    sessionStorage, app.launch_needed_page)."""
+
+    description = "This page needs a launch from your course page."
 
 
 class InvalidLaunchToken(Exception):
@@ -152,7 +161,7 @@ def current_launch(*roles: str) -> LaunchClaims:
     """The verified launch of this request (401 without one, 403 for another role)."""
     token = token_from_request()
     if not token:
-        abort(401, description="This page needs a launch from your course page (no token).")
+        raise LaunchNeeded()
     try:
         claims = verify_launch_token(token, current_app.config["SECRET_KEY"])
     except InvalidLaunchToken as exc:
