@@ -14,7 +14,6 @@ an import of WeasyPrint (~0.5 s), so a small batch is rendered in this process i
 
 from __future__ import annotations
 
-import logging
 import multiprocessing
 import os
 from collections import deque
@@ -22,10 +21,8 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import chain, islice
 
-from .pdf import PageOverflow, certificate_pdf
+from .pdf import served_pdf
 from .snapshot import CertificateSnapshot
-
-log = logging.getLogger(__name__)
 
 # Below this many certificates per worker, starting the workers costs more than it saves.
 MIN_PER_WORKER = 8
@@ -41,18 +38,8 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def pdf_for(snapshot: CertificateSnapshot) -> bytes:
-    """One page if it fits; otherwise the tightest layout over more pages, as the tool
-    serves it (a certificate on two pages beats none)."""
-    try:
-        return certificate_pdf(snapshot)
-    except PageOverflow as exc:
-        log.warning("certificate %s does not fit on one page: written over several", snapshot.code)
-        return exc.pdf
-
-
 def _render(chunk: list[str]) -> list[bytes]:
-    return [pdf_for(CertificateSnapshot.from_json(text)) for text in chunk]
+    return [served_pdf(CertificateSnapshot.from_json(text)) for text in chunk]
 
 
 def render_pdfs(
@@ -66,7 +53,7 @@ def render_pdfs(
     items = chain(head, rest)
     if jobs == 1 or len(head) < jobs * MIN_PER_WORKER:
         for snapshot in items:
-            yield snapshot, pdf_for(snapshot)
+            yield snapshot, served_pdf(snapshot)
         return
     spawn = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=spawn)

@@ -12,6 +12,7 @@ tightest layout over the pages it needs).
 
 from __future__ import annotations
 
+import logging
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +22,8 @@ import segno
 from .rendering import PageOverflow, pdf_template
 from .snapshot import CertificateSnapshot
 
+log = logging.getLogger(__name__)
+
 TEMPLATE = "certificate/certificate.html.j2"
 STYLESHEET = "certificate/certificate.css"
 DENSITIES = ("", "compact", "tight")
@@ -29,6 +32,7 @@ __all__ = [
     "PageOverflow",
     "certificate_html",
     "certificate_pdf",
+    "served_pdf",
     "qr_png_data_uri",
     "qr_svg_data_uri",
 ]
@@ -94,3 +98,18 @@ def certificate_pdf(snapshot: CertificateSnapshot, *, theme: Path | None = None)
     return pdf_template(theme, TEMPLATE, STYLESHEET).pdf(
         _context(snapshot), max_pages=1, densities=DENSITIES
     )
+
+
+def served_pdf(snapshot: CertificateSnapshot, *, theme: Path | None = None) -> bytes:
+    """What the tool and an evidence pack give out: one page if it fits, else the tightest
+    layout over the pages it needs, with a warning naming the code (a learner's certificate
+    on two pages beats no certificate)."""
+    try:
+        return certificate_pdf(snapshot, theme=theme)
+    except PageOverflow as exc:
+        log.warning(
+            "certificate %s does not fit on one page, even in the tightest layout: served "
+            "over several pages (shorten the course's outcomes or the certificate theme)",
+            snapshot.code,
+        )
+        return exc.pdf

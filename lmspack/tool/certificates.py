@@ -39,7 +39,7 @@ from sqlalchemy import select
 from ..certificates import issue
 from ..certificates.badge import Issuer, issue_badge
 from ..certificates.codes import normalise
-from ..certificates.pdf import PageOverflow, certificate_pdf
+from ..certificates.pdf import served_pdf
 from ..certificates.record import PRIVACY_REMINDER, record_for, record_markdown, record_pdf
 from ..certificates.snapshot import hours_and_minutes
 from ..store import keys as tool_keys
@@ -190,15 +190,7 @@ def _valid_or_gone(code: str) -> Certificate:
 @bp.get("/certificates/<code>.pdf")
 def certificate_download(code: str):
     cert = _valid_or_gone(code)
-    try:
-        pdf = certificate_pdf(issue.snapshot_of(cert))
-    except PageOverflow as exc:
-        log.warning(
-            "certificate %s does not fit on one page, even in the tightest layout: served "
-            "over several pages (shorten the course's outcomes or the certificate theme)",
-            cert.code,
-        )
-        pdf = exc.pdf
+    pdf = served_pdf(issue.snapshot_of(cert))
     name = f"certificate-{cert.code}.pdf"
     return Response(
         pdf,

@@ -148,7 +148,7 @@ def test_a_snapshot_too_long_for_one_page_is_served_over_two(tool, platform, cap
             for i in range(40)
         ]
         row.snapshot = snap
-    with caplog.at_level("WARNING", logger="lmspack.tool.certificates"):
+    with caplog.at_level("WARNING", logger="lmspack.certificates.pdf"):
         resp = requests.get(cert["urls"]["pdf"], timeout=60)
     assert resp.status_code == 200, resp.text[:300]
     assert resp.headers["Content-Type"] == "application/pdf"
