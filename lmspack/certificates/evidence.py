@@ -31,7 +31,7 @@ from pathlib import Path
 
 from ..reports.csv import csv_text
 from .batch import render_pdfs
-from .snapshot import CertificateSnapshot
+from .snapshot import CertificateSnapshot, IssuedCertificate
 
 MANIFEST = "certificates.csv"
 FOLDER = "certificates"
@@ -51,14 +51,6 @@ HEADER = (
     "verify URL",
     "file",
 )
-
-
-@dataclass(frozen=True)
-class IssuedCertificate:
-    """A certificate as stored: what it certifies and whether it still stands."""
-
-    snapshot: CertificateSnapshot
-    revoked_at: datetime | None = None
 
 
 @dataclass(frozen=True)

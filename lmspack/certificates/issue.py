@@ -31,8 +31,7 @@ from ..store.certificates import Attendance, Certificate
 from ..store.db import insert_for_session
 from ..store.models import Attempt, Context, RosterMember, User
 from .codes import new_code, normalise
-from .evidence import IssuedCertificate
-from .snapshot import CertificateSnapshot, snapshot_for
+from .snapshot import CertificateSnapshot, IssuedCertificate, snapshot_for
 
 RULE_LABELS = {
     "pages": "read every page",

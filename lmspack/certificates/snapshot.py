@@ -176,3 +176,12 @@ def hours_and_minutes(minutes: int) -> str:
     if m or not h:
         parts.append(f"{m} minute" + ("s" if m != 1 else ""))
     return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class IssuedCertificate:
+    """A certificate as stored: what it certifies and whether it still stands (an evidence
+    pack lists both kinds)."""
+
+    snapshot: CertificateSnapshot
+    revoked_at: datetime | None = None
