@@ -89,10 +89,15 @@
       if (!box) { box = document.createElement('ul'); box.id = 'lp-tool-cert'; box.className = 'tool-links'; anchor.after(box); }
       const root = this.base.replace(/\/api\/v1\/?$/, '');
       const links = c && !c.revoked ? [['Your certificate online: ' + c.code, c.urls.verify], ['Download your certificate (PDF)', c.urls.pdf], ['Download your Open Badge', c.urls.badge]] : [];
-      links.push(['Your CPD record', root + '/record?t=' + encodeURIComponent(this.token)]);
+      // the record's address carries the token: take the current one when it is opened, as
+      // the token may have been renewed since these links were made
+      const record = () => root + '/record?t=' + encodeURIComponent(this.token);
+      links.push(['Your CPD record', record]);
       box.replaceChildren(...links.map(([text, href]) => {
         const li = document.createElement('li'); const a = document.createElement('a');
-        a.textContent = text; a.href = href; a.target = '_blank'; a.rel = 'noopener'; li.append(a); return li;
+        a.textContent = text; a.target = '_blank'; a.rel = 'noopener';
+        if (typeof href === 'function') { a.href = href(); a.addEventListener('click', () => { a.href = href(); }); } else a.href = href;
+        li.append(a); return li;
       }));
     }
     textLimit() { return 10000; }

@@ -238,6 +238,13 @@ def _renewal(chromium, tool, platform):
             f"{tool.url}/api/v1/attempt", headers={"Authorization": f"Bearer {first}"}, timeout=10
         )
         assert expired.status_code == 401
+        # the CPD record link, made before the renewal, opens with the current token
+        with ctx.expect_page() as opened:
+            page.locator("#lp-tool-cert a", has_text="Your CPD record").dispatch_event("click")
+        record = opened.value
+        record.wait_for_load_state()
+        assert record.locator("h1").inner_text() == "My CPD record"
+        record.close()
         learner = Learner(_Top(page), COURSE_MODEL)
         second = COURSE_MODEL.nav[1].id
         with page.expect_response(lambda r: r.url.endswith("/api/v1/attempt/state")) as saved:
