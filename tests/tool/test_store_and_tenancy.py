@@ -139,6 +139,8 @@ def test_every_migration_downgrades_and_upgrades_again(tmp_path):
     assert migrate.current_revision(store.engine) == migrate.head_revision()
     with store.sessions() as s:
         assert [p.name for p in list_platforms(s)] == ["Kept"]
+        # added before 0007 recorded how: it may have come by open dynamic registration
+        assert [p.added_via for p in list_platforms(s)] == ["unrecorded"]
     migrate.downgrade(store.engine, "base")
     assert migrate.current_revision(store.engine) is None
     migrate.upgrade(store.engine)
@@ -180,6 +182,7 @@ def test_cli_db_and_platforms(tmp_path):
     assert res.exit_code == 0, res.output
     res = run(main, ["platform", "list", "--database-url", url])
     assert "Acme Moodle" in res.output and "1, 2" in res.output
+    assert "added by hand (lmspack platform add) on " in res.output
     res = run(main, ["platform", "remove", "Acme Moodle", "--yes", "--database-url", url])
     assert res.exit_code == 0, res.output
     store = Store.from_url(url)
