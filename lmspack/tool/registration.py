@@ -70,11 +70,7 @@ class RegistrationError(LaunchError):
 
 @bp.errorhandler(RegistrationError)
 def _registration_error(exc: RegistrationError):
-    title = (
-        "Registration needs an invite"
-        if exc.status == 403
-        else ("The registration did not complete")
-    )
+    title = "Registration needs an invite" if exc.status == 403 else "Registration failed"
     return error_page(exc.status, str(exc), title=title, hint=exc.hint)
 
 
