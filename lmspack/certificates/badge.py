@@ -86,9 +86,11 @@ def credential_for(
     cpd = hours_and_minutes(snapshot.prework_minutes) + " of e-learning pre-work"
     if snapshot.live_session_minutes:
         cpd += f" and {hours_and_minutes(snapshot.live_session_minutes)} of live session"
+    through = f", completed through {snapshot.organisation}" if snapshot.organisation else ""
     description = (
         f"Continuing professional development: {snapshot.course_title}, provided by "
-        f"{snapshot.provider}. CPD time {hours_and_minutes(snapshot.total_minutes)} ({cpd})."
+        f"{snapshot.provider}{through}. CPD time {hours_and_minutes(snapshot.total_minutes)} "
+        f"({cpd})."
     )
     narrative = (
         f"Completed the e-learning pre-work and passed its quiz (pass mark "
@@ -157,6 +159,14 @@ def credential_for(
             ],
         },
     }
+    if snapshot.organisation:
+        # OB 3.0: the organisation that assessed the achievement on the issuer's behalf
+        subject["source"] = {
+            "id": snapshot.organisation_url
+            or f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'org:' + snapshot.organisation)}",
+            "type": ["Profile"],
+            "name": snapshot.organisation,
+        }
     return {
         "@context": [VC_CONTEXT, OB_CONTEXT],
         "id": snapshot.verify_url,

@@ -15,6 +15,8 @@ re-issued by the rules; the admin re-issues it (seq 2, 3, ...) instead.
 
 What a certificate says is frozen in `certificates.snapshot` at issue (CertificateSnapshot):
 the PDF, the badge and the verification page are made from it, never from the live course.
+It names the organisation (the platform's name) the learner came through, so a certificate
+from a platform nobody recognises is visibly so.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from sqlalchemy.orm import Session
 from ..course.model import Course
 from ..store.certificates import Attendance, Certificate
 from ..store.db import insert_for_session
-from ..store.models import Attempt, Context, RosterMember, User
+from ..store.models import Attempt, Context, Platform, RosterMember, User
 from .codes import new_code, normalise
 from .snapshot import CertificateSnapshot, IssuedCertificate, snapshot_for
 
@@ -141,9 +143,12 @@ def maybe_issue(
     attended = attendance_on(session, attempt)
     if needs_attendance and attended is None:
         return None
-    user = session.scalar(
-        select(User).where(User.id == attempt.user_id, User.platform_id == attempt.platform_id)
-    )
+    found = session.execute(
+        select(User, Platform.name, Platform.issuer)
+        .join(Platform, Platform.id == User.platform_id)
+        .where(User.id == attempt.user_id, User.platform_id == attempt.platform_id)
+    ).first()
+    user, organisation, organisation_url = found if found is not None else (None, "", "")
     name = learner_name(user, attempt.state)
     if not name:
         return None  # the player asks for a name when the platform sent none
@@ -160,6 +165,8 @@ def maybe_issue(
         verify_url=verify_url(base_url, code),
         issued_at=now,
         live_session_date=attended,
+        organisation=organisation,
+        organisation_url=organisation_url,
     )
     _insert(
         session,

@@ -16,7 +16,9 @@ from typing import Any
 from ..course.model import Course
 from .codes import normalise
 
-FORMAT = 1  # bump when the JSON shape changes; from_json reads every older format
+FORMAT = 2  # bump when the JSON shape changes; from_json reads every older format
+# 2: `organisation` and `organisation_url`, the platform the learner completed the course
+#    through (a format 1 snapshot has neither: "")
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,10 @@ class CertificateSnapshot:
     code: str
     verify_url: str
     issued_at: datetime  # UTC, whole seconds
+    # The organisation whose learning platform the learner took the course through (the
+    # platform's name, as the tool's administrator added or invited it) and its address.
+    organisation: str = ""
+    organisation_url: str = ""
 
     def __post_init__(self) -> None:
         if not self.learner_name.strip():
@@ -136,6 +142,8 @@ def snapshot_for(
     verify_url: str,
     issued_at: datetime,
     live_session_date: date | datetime | None = None,
+    organisation: str = "",
+    organisation_url: str = "",
 ) -> CertificateSnapshot:
     """Freeze what a certificate for `course` certifies.
 
@@ -164,6 +172,8 @@ def snapshot_for(
         code=code,
         verify_url=verify_url,
         issued_at=issued_at,
+        organisation=organisation.strip(),
+        organisation_url=organisation_url,
     )
 
 

@@ -7,7 +7,8 @@
     status 404 if result.status == "unknown", else 200
 
 Only what the certificate itself shows is disclosed: the learner's name, the course, the
-provider, the dates, the CPD time and the outcomes; never the score's per-question detail,
+provider, the organisation it was completed through, the dates, the CPD time and the
+outcomes; never the score's per-question detail,
 email addresses or anything about other certificates.
 """
 
@@ -28,6 +29,7 @@ class Verification:
     course_title: str = ""
     course_version: str = ""
     provider: str = ""
+    organisation: str = ""  # the platform completed through ("" in an older snapshot)
     prework_completed_on: date | None = None
     live_session_on: date | None = None
     issued_at: datetime | None = None
@@ -65,6 +67,7 @@ def verification_for(
         course_title=snapshot.course_title,
         course_version=snapshot.course_version,
         provider=snapshot.provider,
+        organisation=snapshot.organisation,
         prework_completed_on=snapshot.prework_completed_on,
         live_session_on=snapshot.live_session_on,
         issued_at=snapshot.issued_at,

@@ -5,11 +5,12 @@
     with store.transaction() as s:
         s.add(...)
 
-Layout: db.py (engine, SQLite pragmas), models.py (tables), certificates.py and ratelimit.py
-(their tables: certificates, shared rate-limit counters), migrate.py (Alembic from code,
+Layout: db.py (engine, SQLite pragmas), models.py (tables), certificates.py, ratelimit.py,
+logins.py and invites.py (their tables: certificates, shared rate-limit counters, OIDC logins
+in flight, registration invites), migrate.py (Alembic from code,
 start-up check), keys.py (tool signing keys), platforms.py (registrations), records.py
 (launch upserts), cache.py (shared values with expiry: launch data, JWKS, access tokens),
-migrations/ (Alembic). The nonces are written by lmspack/tool/pylti.py.
+migrations/ (Alembic).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import certificates as _certificates  # noqa: F401  (its tables join Base.metadata)
+from . import invites as _invites  # noqa: F401  (its table joins Base.metadata)
+from . import logins as _logins  # noqa: F401  (its table joins Base.metadata)
 from . import ratelimit as _ratelimit  # noqa: F401  (its table joins Base.metadata)
 from .db import READ_ONLY, database_url, is_sqlite, make_engine, session_factory
 from .migrate import NotMigrated, check_migrated, upgrade

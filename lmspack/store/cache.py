@@ -3,6 +3,8 @@ AGS/NRPS access tokens, line item URLs. In the database, so every worker and hos
 
     put(session, key, value, ttl)   one INSERT ... ON CONFLICT DO UPDATE (ttl None: no expiry)
     get(session, key)               the value, or None when missing or expired
+    take(session, key, ttl)         a short lease: True for one caller until it expires or
+                                    is dropped (`drop`), across every worker and host
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from datetime import timedelta
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from . import logins
 from .db import insert_for_session
-from .models import CacheEntry, Nonce, utcnow
+from .models import CacheEntry, utcnow
 
 
 def put(session: Session, key: str, value: t.Any, ttl: int | None) -> None:
@@ -35,8 +38,27 @@ def get(session: Session, key: str) -> t.Any:
     return row.value
 
 
+def take(session: Session, key: str, ttl: float, value: t.Any = True) -> bool:
+    """Take the lease `key` for `ttl` seconds unless someone holds it: one
+    INSERT ... ON CONFLICT DO UPDATE ... WHERE expired ... RETURNING, so exactly one of any
+    number of concurrent callers gets True. The caller commits at once (others must see it)."""
+    now = utcnow()
+    expires = now + timedelta(seconds=ttl)
+    stmt = insert_for_session(session)(CacheEntry).values(key=key, value=value, expires_at=expires)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[CacheEntry.key],
+        set_={"value": value, "expires_at": expires},
+        where=CacheEntry.expires_at <= now,
+    ).returning(CacheEntry.key)
+    return session.execute(stmt).first() is not None
+
+
+def drop(session: Session, key: str) -> None:
+    session.execute(delete(CacheEntry).where(CacheEntry.key == key))
+
+
 def prune_expired(session: Session) -> None:
-    """Delete expired cache entries and nonces."""
+    """Delete expired cache entries and logins."""
     now = utcnow()
     session.execute(delete(CacheEntry).where(CacheEntry.expires_at <= now))
-    session.execute(delete(Nonce).where(Nonce.expires_at <= now))
+    logins.prune(session, now)

@@ -9,7 +9,8 @@ request filters by platform (and by context where the data belongs to a course).
     platforms 1-n contexts     (platform, deployment, context id)  1-n resource_links
     users x contexts x resource_links -> attempts 1-n answers
     attempts 1-n grade_outbox  (durable AGS queue; the sender lives in lmspack/grades.py)
-    tool_keys, nonces, cache_entries: the tool's own keys and the short-lived LTI state
+    tool_keys, cache_entries: the tool's own keys and short-lived shared values; logins
+    (logins.py) and registration_invites (invites.py) live beside their code
 """
 
 from __future__ import annotations
@@ -91,6 +92,11 @@ class Platform(Base):
     # Optional `aud` for the client assertion at the token endpoint (defaults to the token URL).
     auth_audience: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # How it was added (0007): "hand" (`lmspack platform add`), "invite" (dynamic
+    # registration with `invite_name`'s invite), "registration-key", or "unrecorded" (before
+    # lmspack recorded it, when dynamic registration was open to anyone).
+    added_via: Mapped[str] = mapped_column(String(20), default="hand", server_default="unrecorded")
+    invite_name: Mapped[str | None] = mapped_column(String(200))
 
     deployments: Mapped[list[Deployment]] = relationship(
         back_populates="platform", cascade="all, delete-orphan", passive_deletes=True
@@ -123,15 +129,6 @@ class ToolKey(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     retire_after: Mapped[datetime | None] = mapped_column()
     signs_from: Mapped[datetime | None] = mapped_column()  # 0005
-
-
-class Nonce(Base):
-    """OIDC nonces issued at login; consumed at launch by one DELETE (single use, atomic)."""
-
-    __tablename__ = "nonces"
-
-    value: Mapped[str] = mapped_column(String(255), primary_key=True)
-    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class CacheEntry(Base):

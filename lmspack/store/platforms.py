@@ -33,6 +33,8 @@ def add_platform(
     key_set_url: str,
     deployment_ids: list[str] | tuple[str, ...] = (),
     auth_audience: str | None = None,
+    added_via: str = "hand",
+    invite_name: str | None = None,
 ) -> Platform:
     _check_url("issuer", issuer)
     _check_url("auth URL", auth_login_url)
@@ -54,6 +56,8 @@ def add_platform(
         auth_token_url=auth_token_url,
         key_set_url=key_set_url,
         auth_audience=auth_audience,
+        added_via=added_via,
+        invite_name=invite_name,
     )
     session.add(platform)
     session.flush()
@@ -112,6 +116,22 @@ def list_platforms(session: Session) -> list[Platform]:
         session.scalars(
             select(Platform).options(selectinload(Platform.deployments)).order_by(Platform.id)
         )
+    )
+
+
+def how_added(platform: Platform) -> str:
+    """How the platform was added, for people: `lmspack platform list`, the admin pages."""
+    when = f"{platform.created_at:%Y-%m-%d %H:%M} UTC"
+    if platform.added_via == "hand":
+        return f"added by hand (lmspack platform add) on {when}"
+    if platform.added_via == "invite":
+        named = f" {platform.invite_name!r}" if platform.invite_name else " (unnamed)"
+        return f"added by dynamic registration with the invite{named} on {when}"
+    if platform.added_via == "registration-key":
+        return f"added by dynamic registration with LMSPACK_REGISTRATION_KEY on {when}"
+    return (
+        f"added on {when}, before lmspack recorded how (dynamic registration was open to "
+        "anyone then: check that you know this platform)"
     )
 
 

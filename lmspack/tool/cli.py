@@ -1,7 +1,7 @@
 """The tool's commands, added to the main `lmspack` group by `register(main)`:
 
     lmspack db upgrade
-    lmspack platform add|list|remove|add-deployment
+    lmspack platform add|invite|invites|list|remove|add-deployment   (cli_platforms.py)
     lmspack keys rotate [--grace-days N] [--now] | keys list
     lmspack serve [--workers N] [--bind HOST:PORT] [--dev]
     lmspack grades send|status|retry|prune
@@ -16,27 +16,13 @@ import sys
 
 import click
 
-db_option = click.option(
-    "--database-url",
-    envvar="DATABASE_URL",
-    default=None,
-    help="Database URL (default: $DATABASE_URL, else sqlite:///instance/lmspack.sqlite).",
-)
-
-
-def _store(url: str | None, *, migrated: bool = True):
-    from ..store import NotMigrated, Store
-
-    store = Store.from_url(url)
-    if migrated:
-        try:
-            store.check_migrated()
-        except NotMigrated as exc:
-            raise click.ClickException(str(exc)) from exc
-    return store
+from .cli_common import db_option
+from .cli_common import open_store as _store
 
 
 def register(main: click.Group) -> None:
+    from .cli_platforms import platform_group
+
     main.add_command(db_group)
     main.add_command(platform_group)
     main.add_command(keys_group)
@@ -72,122 +58,6 @@ def db_upgrade(database_url: str | None) -> None:
         click.echo(f"{where}: already at revision {head}")
     else:
         click.echo(f"{where}: upgraded {before or '(empty)'} -> {head}")
-
-
-# --------------------------------------------------------------------------- platforms
-
-
-@click.group("platform")
-def platform_group() -> None:
-    """Register learning platforms (e.g. a Moodle site) with the tool."""
-
-
-@platform_group.command("add")
-@click.option("--name", required=True, help="A name for people, e.g. 'Acme Moodle'.")
-@click.option("--issuer", required=True, help="The platform's issuer (Moodle: its site URL).")
-@click.option("--client-id", required=True)
-@click.option("--deployment-id", "deployment_ids", multiple=True, help="Repeatable.")
-@click.option("--auth-url", required=True, help="OIDC auth URL (Moodle: /mod/lti/auth.php).")
-@click.option("--token-url", required=True, help="Token URL (Moodle: /mod/lti/token.php).")
-@click.option("--jwks-url", required=True, help="Public keyset URL (Moodle: /mod/lti/certs.php).")
-@click.option("--audience", default=None, help="Token endpoint audience, if not the token URL.")
-@db_option
-def platform_add(
-    name, issuer, client_id, deployment_ids, auth_url, token_url, jwks_url, audience, database_url
-) -> None:
-    """Register a platform (issuer + client id) and its deployment(s)."""
-    from ..store.platforms import PlatformError, add_platform
-
-    store = _store(database_url)
-    try:
-        with store.transaction() as s:
-            p = add_platform(
-                s,
-                name=name,
-                issuer=issuer,
-                client_id=client_id,
-                auth_login_url=auth_url,
-                auth_token_url=token_url,
-                key_set_url=jwks_url,
-                deployment_ids=list(deployment_ids),
-                auth_audience=audience,
-            )
-            click.echo(f"Added platform #{p.id} {p.name} ({p.issuer}, client {p.client_id})")
-    except PlatformError as exc:
-        raise click.ClickException(str(exc)) from exc
-
-
-@platform_group.command("list")
-@click.option("--json", "as_json", is_flag=True)
-@db_option
-def platform_list(as_json: bool, database_url: str | None) -> None:
-    """List registered platforms and their deployments."""
-    import json
-
-    from ..store.platforms import list_platforms
-
-    store = _store(database_url)
-    with store.transaction() as s:
-        rows = [
-            {
-                "id": p.id,
-                "name": p.name,
-                "issuer": p.issuer,
-                "client_id": p.client_id,
-                "auth_url": p.auth_login_url,
-                "token_url": p.auth_token_url,
-                "jwks_url": p.key_set_url,
-                "deployments": [d.deployment_id for d in p.deployments],
-            }
-            for p in list_platforms(s)
-        ]
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    if not rows:
-        click.echo("No platforms registered. Add one with `lmspack platform add`.")
-    for r in rows:
-        click.echo(f"#{r['id']} {r['name']}")
-        click.echo(f"    issuer {r['issuer']}  client {r['client_id']}")
-        click.echo(f"    deployments {', '.join(r['deployments']) or '(none)'}")
-
-
-@platform_group.command("remove")
-@click.argument("platform")
-@click.option("--yes", is_flag=True, help="Do not ask.")
-@db_option
-def platform_remove(platform: str, yes: bool, database_url: str | None) -> None:
-    """Remove PLATFORM (id or name) with ALL its users, attempts and grades."""
-    from ..store.platforms import PlatformError, get_platform
-
-    store = _store(database_url)
-    try:
-        with store.transaction() as s:
-            p = get_platform(s, platform)
-            if not yes:
-                click.confirm(f"Remove #{p.id} {p.name} and all its learners' data?", abort=True)
-            s.delete(p)
-            click.echo(f"Removed platform #{p.id} {p.name}")
-    except PlatformError as exc:
-        raise click.ClickException(str(exc)) from exc
-
-
-@platform_group.command("add-deployment")
-@click.argument("platform")
-@click.argument("deployment_id")
-@db_option
-def platform_add_deployment(platform: str, deployment_id: str, database_url: str | None) -> None:
-    """Allow launches from DEPLOYMENT_ID of PLATFORM (id or name)."""
-    from ..store.platforms import PlatformError, add_deployment, get_platform
-
-    store = _store(database_url)
-    try:
-        with store.transaction() as s:
-            p = get_platform(s, platform)
-            add_deployment(s, p, deployment_id)
-            click.echo(f"Platform #{p.id} {p.name}: deployment {deployment_id} allowed")
-    except PlatformError as exc:
-        raise click.ClickException(str(exc)) from exc
 
 
 # --------------------------------------------------------------------------- keys

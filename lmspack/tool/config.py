@@ -13,8 +13,12 @@ Settings (environment variable: meaning, default):
 - LMSPACK_JWT_LEEWAY: clock skew allowed on id_token exp/iat, seconds (default 15)
 - LMSPACK_HTTP_TIMEOUT: timeout of outbound calls (JWKS, registration, AGS), s (default 10)
 - LMSPACK_COOKIE_CHECK: pylti1p3's cookie check with the new-window fallback (default 1)
-- LMSPACK_REGISTRATION_KEY: if set, /lti/register needs ?key=<it> (the admin pastes
-  https://tool/lti/register?key=...), so strangers cannot register platforms (default: open)
+- LMSPACK_REGISTRATION_KEY: dynamic registration is closed unless the URL carries an invite
+  (`lmspack platform invite`) or, if this is set, ?key=<it> (a key that does not run out;
+  an invite is single use and expires, so prefer invites) (default: unset)
+- LMSPACK_ALLOW_PRIVATE_PLATFORMS: registration may fetch from private, loopback and
+  link-local addresses (a Moodle on the organisation's network) (default 0: public only;
+  loopback is allowed when LMSPACK_BASE_URL itself is on loopback)
 - LMSPACK_GRADES_BACKGROUND: each web process sends queued grades in a background thread
   (default 1; with 0, run `lmspack grades send` from cron or a separate process)
 - LMSPACK_GRADES_POLL_SECONDS: how often that thread looks for grades due a retry (default 60)
@@ -44,6 +48,7 @@ ENV = {
     "http_timeout": "LMSPACK_HTTP_TIMEOUT",
     "cookie_check": "LMSPACK_COOKIE_CHECK",
     "registration_key": "LMSPACK_REGISTRATION_KEY",
+    "allow_private_platforms": "LMSPACK_ALLOW_PRIVATE_PLATFORMS",
     "grades_background": "LMSPACK_GRADES_BACKGROUND",
     "grades_poll_seconds": "LMSPACK_GRADES_POLL_SECONDS",
 }
@@ -62,6 +67,7 @@ class ToolConfig:
     http_timeout: float = 10.0
     cookie_check: bool = True
     registration_key: str = ""
+    allow_private_platforms: bool = False
     grades_background: bool = True
     grades_poll_seconds: float = 60.0
     extra: dict = field(default_factory=dict)  # passed to Flask's app.config

@@ -15,6 +15,7 @@ from pylti1p3.exception import OIDCException
 from pylti1p3.lineitem import LineItem
 from sqlalchemy import delete, text
 
+from ..lti.outbound import OutboundPolicy
 from ..store import cache, records
 from ..store import keys as tool_keys
 from ..store.models import CacheEntry
@@ -29,6 +30,7 @@ from .app import (
     tool_config,
 )
 from .launch_token import LaunchClaims, issue_launch_token
+from .message_launch import ToolMessageLaunch
 from .pylti import (
     COOKIE_CLICK,
     COOKIE_LOADING,
@@ -38,7 +40,6 @@ from .pylti import (
     DbToolConf,
     LaunchError,
     ToolCookieService,
-    ToolMessageLaunch,
     ToolOIDCLogin,
     http_session,
 )
@@ -52,6 +53,12 @@ COURSE_PARAM = "lmspack_course"
 
 def launch_url() -> str:
     return base_url() + "/lti/launch"
+
+
+def outbound_policy() -> OutboundPolicy:
+    """What the tool may fetch at addresses a platform named (see lmspack.lti.outbound)."""
+    cfg = tool_config()
+    return OutboundPolicy.for_tool(cfg.base_url, allow_private=cfg.allow_private_platforms)
 
 
 def _check_target(target: object, where: str) -> None:
@@ -113,6 +120,8 @@ def login():
             ) from exc
         raise LaunchError(f"The login request is incomplete: {exc}.") from exc
     _check_target(req.get_param("target_link_uri"), "login")
+    assert conf.platform is not None  # validate_oidc_login found it
+    oidc.pass_params_to_launch({"platform_id": conf.platform.id})  # stored with state and nonce
     if tool_config().cookie_check:
         oidc.enable_check_cookies(
             main_msg=COOKIE_MAIN, click_msg=COOKIE_CLICK, loading_msg=COOKIE_LOADING
@@ -130,17 +139,20 @@ def login():
 
 def _message_launch(session) -> tuple[ToolMessageLaunch, DbToolConf]:
     req, conf, sessions, cookies = _parts(session)
+    cfg = tool_config()
     ml = ToolMessageLaunch(
         req,
         conf,
         db=session,
         read=read_db(),
         cache_store=store(),
-        leeway=tool_config().jwt_leeway,
+        leeway=cfg.jwt_leeway,
+        outbound=outbound_policy(),
+        timeout=cfg.http_timeout,
         session_service=sessions,
         cookie_service=cookies,
         launch_data_storage=DbLaunchDataStorage(session, read_db()),
-        requests_session=http_session(tool_config().http_timeout),
+        requests_session=http_session(cfg.http_timeout),
     )
     return ml, conf
 
@@ -323,10 +335,13 @@ def config_page():
         "jwks": b + "/lti/jwks",
         "register": b + "/lti/register",
     }
-    if tool_config().registration_key:
-        urls["register"] += "?key=<LMSPACK_REGISTRATION_KEY>"
     first = next(iter(sites().values()))
-    return render_template("config.html", urls=urls, tool_name=f"lmspack: {first.course.title}")
+    return render_template(
+        "config.html",
+        urls=urls,
+        tool_name=f"lmspack: {first.course.title}",
+        registration_key=bool(tool_config().registration_key),
+    )
 
 
 @bp.get("/lti/launch")

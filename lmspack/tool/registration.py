@@ -1,15 +1,29 @@
-"""LTI Dynamic Registration (1EdTech LTI DR 1.0): a Moodle admin pastes /lti/register.
+"""LTI Dynamic Registration (1EdTech LTI DR 1.0), closed by default.
 
-1. The platform opens /lti/register?openid_configuration=URL&registration_token=T
+0. The tool's administrator runs `lmspack platform invite --name "Acme Council"`, which
+   prints <LMSPACK_BASE_URL>/lti/register?invite=T; the Moodle admin pastes that URL.
+   Without a valid invite (or LMSPACK_REGISTRATION_KEY as ?key=K) the answer is 403 and
+   nothing is fetched.
+1. The platform opens /lti/register?invite=T&openid_configuration=URL&registration_token=R
    (in an iframe or a new window).
-2. We fetch the platform's OpenID configuration and check it (issuer prefix of the URL,
-   endpoints present, RS256 supported).
-3. We POST our client registration to its registration_endpoint with
-   `Authorization: Bearer T`: application_type web, response_types id_token,
+2. The invite is spent (store.invites.consume, committed before anything is fetched): one
+   invite, one registration attempt, even for two requests at the same moment.
+3. We fetch the platform's OpenID configuration through the address guard
+   (lmspack.lti.outbound: https, public addresses, size, redirects and time capped) and
+   check it (same origin as the issuer, endpoints present and allowed, RS256 supported).
+4. We POST our client registration to its registration_endpoint with
+   `Authorization: Bearer R`: application_type web, response_types id_token,
    initiate_login_uri, redirect_uris, jwks_uri, token_endpoint_auth_method private_key_jwt,
    the AGS and NRPS scopes, and the lti-tool-configuration object.
-4. We store the returned client_id and deployment_id as a platform + deployment, and show a
-   page that closes with window.parent.postMessage({subject: 'org.imsglobal.lti.close'}).
+5. We store the returned client_id and deployment_id as a platform (named after the invite,
+   so certificates name the organisation the administrator invited) + deployment, note the
+   outcome on the invite, and show a page that closes with
+   window.parent.postMessage({subject: 'org.imsglobal.lti.close'}).
+
+Every refusal is a page for the administrator (RegistrationError): 403 without a usable
+invite, 400 for a configuration this tool will not use or a registration the platform
+refused, 502 when the platform could not be reached or answered wrongly; no page echoes
+what the platform answered.
 """
 
 from __future__ import annotations
@@ -19,11 +33,14 @@ from urllib.parse import urlsplit
 
 import requests
 from flask import render_template, request
+from requests_hardened.ip_filter import InvalidIPAddress, filter_host
 
+from ..lti.outbound import OutboundError, OutboundPolicy, fetch_json, guarded_session
+from ..store import invites
 from ..store import platforms as reg
-from .app import allow_framing_by, base_url, db, sites, tool_config
-from .lti import bp
-from .pylti import LaunchError, http_session
+from .app import allow_framing_by, base_url, db, error_page, read_db, sites, tool_config
+from .lti import bp, outbound_policy
+from .pylti import LaunchError
 
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
@@ -35,6 +52,26 @@ SCOPES = [
     "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",
 ]
 CLAIMS = ["iss", "sub", "name", "given_name", "family_name", "email"]
+ANSWER_LIMIT = 64 * 1024  # bytes of a configuration or registration answer
+ADMIN_HINT = (
+    "This page is for the administrator registering the tool. Make a new invite with "
+    "`lmspack platform invite` and paste its URL into your platform again."
+)
+ASK_FOR_INVITE = "Ask the tool's administrator for a new invite (`lmspack platform invite`)."
+
+
+class RegistrationError(LaunchError):
+    """A registration refused, with a page for the administrator (not the learner's hint)."""
+
+    def __init__(self, message: str, status: int = 400, *, hint: str | None = ADMIN_HINT):
+        super().__init__(message, status)
+        self.hint = hint
+
+
+@bp.errorhandler(RegistrationError)
+def _registration_error(exc: RegistrationError):
+    title = "Registration needs an invite" if exc.status == 403 else "Registration failed"
+    return error_page(exc.status, str(exc), title=title, hint=exc.hint)
 
 
 def _origin(url: str) -> str:
@@ -73,75 +110,186 @@ def client_registration(base: str, title: str) -> dict:
     }
 
 
-def _fetch_json(session: requests.Session, method: str, url: str, **kw) -> dict:
+def _when(moment) -> str:
+    return f"{moment:%-d %B %Y at %H:%M} UTC"
+
+
+def _access() -> tuple[str, str]:
+    """How this request may register: ("invite", token) or ("registration-key", "").
+    Raises the 403 otherwise; nothing has been fetched or changed yet."""
+    token = request.args.get("invite", "")
+    if token:
+        invite = invites.find(read_db(), token)
+        state = invites.state_of(invite)
+        if state == "valid":
+            return "invite", token
+        if state == "used":
+            problem = (
+                f"This registration invite was already used, on {_when(invite.used_at)}: an "
+                "invite registers one platform, once."
+            )
+        elif state == "expired":
+            problem = f"This registration invite expired on {_when(invite.expires_at)}."
+        else:
+            problem = "This registration invite is not valid (it may have been cut short)."
+        raise RegistrationError(f"{problem} {ASK_FOR_INVITE}", 403, hint=None)
+    key = tool_config().registration_key
+    given = request.args.get("key", "")
+    if key and given and hmac.compare_digest(given.encode(), key.encode()):
+        return "registration-key", ""
+    raise RegistrationError(
+        "Registering with this tool needs an invite. The tool's administrator makes one with "
+        '`lmspack platform invite --name "Your organisation"`, which prints the registration '
+        "URL to paste into your platform (see /lti/config).",
+        403,
+        hint=None,
+    )
+
+
+def _refusal(exc: OutboundError) -> str:
+    if exc.status in (401, 403):
+        return f"it did not accept the registration token (HTTP {exc.status})"
+    detail = f", {exc.error}" if exc.error else ""
+    return f"it did not accept the tool's registration request (HTTP {exc.status}{detail})"
+
+
+def _fetch(http: requests.Session, what: str, method: str, url: str, **kw) -> dict:
+    timeout = tool_config().http_timeout
     try:
-        resp = session.request(method, url, **kw)
-    except requests.RequestException as exc:
-        raise LaunchError(f"The platform at {url} could not be reached: {exc}", 502) from exc
-    if resp.status_code >= 400:
-        raise LaunchError(
-            f"The platform answered {resp.status_code} from {url}: {resp.text[:300]}", 502
-        )
+        return fetch_json(http, method, url, limit=ANSWER_LIMIT, timeout=timeout, **kw).data
+    except OutboundError as exc:
+        if method == "POST" and exc.status in (400, 401, 403):
+            raise RegistrationError(
+                f"The platform refused the registration: {_refusal(exc)}; make a new "
+                "invite and try again."
+            ) from None
+        status = 400 if exc.refused else 502
+        raise RegistrationError(f"{what} at {url[:200]} {exc}.", status) from None
+
+
+def _issuer_matches(issuer: str, config_url: str) -> bool:
+    """The configuration must come from the issuer's own site: same scheme and host, and
+    under the issuer's path (not merely a string prefix: moodle.example.org.evil.test)."""
+    i, c = urlsplit(issuer), urlsplit(config_url)
+    if not i.scheme or (i.scheme, i.netloc.lower()) != (c.scheme, c.netloc.lower()):
+        return False
+    prefix = i.path.rstrip("/")
+    return not prefix or c.path == prefix or c.path.startswith(prefix + "/")
+
+
+def _check_endpoint(policy: OutboundPolicy, what: str, url: str) -> None:
+    """An endpoint the tool will call later (keys, tokens) must pass the same rules now."""
     try:
-        data = resp.json()
-    except ValueError as exc:
-        raise LaunchError(f"The platform's answer from {url} is not JSON.", 502) from exc
-    if not isinstance(data, dict):
-        raise LaunchError(f"The platform's answer from {url} is not a JSON object.", 502)
-    return data
+        policy.check_url(url)
+        if not policy.allow_private:
+            parts = urlsplit(url)
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            filter_host(parts.hostname or "", port, allow_loopback=policy.allow_loopback)
+    except OutboundError as exc:
+        raise RegistrationError(f"The platform's {what} {exc}.") from None
+    except InvalidIPAddress as exc:
+        raise RegistrationError(
+            f"The platform's {what} ({url[:200]}) leads to a private, loopback or "
+            f"link-local address ({exc}), which this tool does not contact."
+        ) from None
+    except (requests.RequestException, ValueError):
+        raise RegistrationError(
+            f"The platform's {what} ({url[:200]}) could not be resolved."
+        ) from None
 
 
 @bp.get("/lti/register")
 def register():
-    required_key = tool_config().registration_key
-    if required_key and not hmac.compare_digest(
-        request.args.get("key", "").encode(), required_key.encode()
-    ):
-        raise LaunchError(
-            "This registration URL is not complete: ask the tool's administrator for the "
-            "registration URL with its key (see /lti/config).",
-            403,
-        )
+    via, token = _access()
     config_url = request.args.get("openid_configuration", "")
-    token = request.args.get("registration_token", "")
-    if urlsplit(config_url).scheme not in ("http", "https"):
-        raise LaunchError(
+    if not config_url:
+        raise RegistrationError(
             "This is the tool's dynamic registration URL: paste it into your platform "
             "(in Moodle: Manage tools › Tool URL › Add LTI Advantage). It needs the "
-            "platform's openid_configuration parameter."
+            "platform's openid_configuration parameter.",
+            hint=None,
         )
+    policy = outbound_policy()
+    try:
+        policy.check_url(config_url)  # a wrong address costs no invite
+    except OutboundError as exc:
+        raise RegistrationError(f"The platform's configuration address {exc}.", hint=None) from None
     allow_framing_by(config_url)
-    http = http_session(tool_config().http_timeout)
-    conf = _fetch_json(http, "GET", config_url)
+    session = db()
+    spent = None
+    if via == "invite":
+        spent = invites.consume(session, token)
+        session.commit()  # spent for every other worker before anything is fetched
+        if spent is None:
+            raise RegistrationError(
+                f"This registration invite was used a moment ago. {ASK_FOR_INVITE}", 403, hint=None
+            )
+    try:
+        platform, deployment_id = _register(policy, config_url, via, spent)
+    except RegistrationError as exc:
+        if spent is not None:
+            session.rollback()
+            invites.finish(session, spent.id, outcome=f"failed: {exc}")
+            session.commit()
+        raise
+    if spent is not None:
+        invites.finish(
+            session,
+            spent.id,
+            outcome=f"registered #{platform.id} {platform.name}",
+            platform_id=platform.id,
+        )
+    session.commit()
+    return render_template("registered.html", platform=platform, deployment_id=deployment_id), {
+        "Cache-Control": "no-store"
+    }
+
+
+def _register(policy: OutboundPolicy, config_url: str, via: str, spent):
+    http = guarded_session(policy, tool_config().http_timeout)
+    conf = _fetch(http, "The platform's configuration", "GET", config_url)
     issuer = conf.get("issuer", "")
-    if not issuer or not config_url.startswith(issuer.rstrip("/")):
-        raise LaunchError(
-            f"The platform's configuration names the issuer {issuer!r}, which does not match "
-            f"the address it came from ({config_url})."
+    if not isinstance(issuer, str) or not _issuer_matches(issuer, config_url):
+        raise RegistrationError(
+            f"The platform's configuration names the issuer {str(issuer)[:200]!r}, which is "
+            f"not the site it came from ({config_url[:200]})."
         )
     needed = ("registration_endpoint", "authorization_endpoint", "token_endpoint", "jwks_uri")
-    missing = [k for k in needed if not conf.get(k)]
+    missing = [k for k in needed if not isinstance(conf.get(k), str) or not conf.get(k)]
     if missing:
-        raise LaunchError("The platform's configuration lacks " + ", ".join(missing) + ".")
+        raise RegistrationError("The platform's configuration lacks " + ", ".join(missing) + ".")
     algs = conf.get("id_token_signing_alg_values_supported") or ["RS256"]
     if "RS256" not in algs:
-        raise LaunchError("The platform does not sign with RS256.")
+        raise RegistrationError("The platform does not sign with RS256.")
+    _check_endpoint(policy, "key set URL (jwks_uri)", conf["jwks_uri"])
+    _check_endpoint(policy, "token endpoint", conf["token_endpoint"])
+    _check_endpoint(policy, "authorization endpoint", conf["authorization_endpoint"])
 
     first = next(iter(sites().values()))
     body = client_registration(base_url(), first.course.title)
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    answer = _fetch_json(http, "POST", conf["registration_endpoint"], json=body, headers=headers)
+    registration_token = request.args.get("registration_token", "")
+    if registration_token:
+        headers["Authorization"] = f"Bearer {registration_token}"
+    answer = _fetch(
+        http,
+        "The platform's registration endpoint",
+        "POST",
+        conf["registration_endpoint"],
+        json=body,
+        headers=headers,
+    )
     client_id = answer.get("client_id")
-    if not client_id:
-        raise LaunchError("The platform's registration answer has no client_id.", 502)
+    if not client_id or not isinstance(client_id, str | int):
+        raise RegistrationError("The platform's registration answer has no client_id.", 502)
     tool_conf = answer.get(TOOL_CONFIGURATION) or {}
-    deployment_id = tool_conf.get("deployment_id")
+    deployment_id = tool_conf.get("deployment_id") if isinstance(tool_conf, dict) else None
 
     pconf = conf.get(PLATFORM_CONFIGURATION) or {}
-    name = pconf.get("product_family_code") or "platform"
-    name = f"{name} at {urlsplit(issuer).netloc}"
+    product = pconf.get("product_family_code") if isinstance(pconf, dict) else None
+    name = (spent.name if spent is not None else None) or (
+        f"{str(product or 'platform')[:60]} at {urlsplit(issuer).netloc}"
+    )
     session = db()
     platform = reg.find_platform(session, issuer, str(client_id))
     if platform is None:
@@ -155,12 +303,11 @@ def register():
                 auth_token_url=conf["token_endpoint"],
                 key_set_url=conf["jwks_uri"],
                 auth_audience=conf.get("authorization_server"),
+                added_via=via,
+                invite_name=spent.name if spent is not None else None,
             )
         except reg.PlatformError as exc:
-            raise LaunchError(f"The platform's configuration is not usable: {exc}.") from exc
+            raise RegistrationError(f"The platform's configuration is not usable: {exc}.") from exc
     if deployment_id:
         reg.add_deployment(session, platform, str(deployment_id))
-    session.commit()
-    return render_template("registered.html", platform=platform, deployment_id=deployment_id), {
-        "Cache-Control": "no-store"
-    }
+    return platform, deployment_id

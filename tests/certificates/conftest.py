@@ -39,6 +39,8 @@ def make_snapshot(course: Course) -> Callable[..., CertificateSnapshot]:
             "verify_url": VERIFY_BASE + code,
             "issued_at": ISSUED,
             "live_session_date": date(2026, 12, 3),
+            "organisation": "Royal Borough of Example Children's Services",
+            "organisation_url": "https://vle.example-council.gov.uk",
         }
         args.update(overrides)
         return snapshot_for(for_course, **args)

@@ -44,12 +44,26 @@ def test_json_round_trip_is_exact_and_stable(snapshot) -> None:
     assert CertificateSnapshot.from_json(text).to_json() == text
     data = json.loads(text)
     assert list(data) == sorted(data)
-    assert data["format"] == 1
+    assert data["format"] == 2
     assert data["issued_at"] == "2026-11-26T09:30:12Z"
     assert data["prework_completed_on"] == "2026-11-20"
     assert data["outcomes"][0] == {"id": "LO1", "text": snapshot.outcomes[0].text}
     no_live = dataclasses.replace(snapshot, live_session_on=None)
     assert CertificateSnapshot.from_json(no_live.to_json()) == no_live
+
+
+def test_a_format_1_snapshot_reads_without_an_organisation(make_snapshot) -> None:
+    snap = make_snapshot(organisation="Acme Council", organisation_url="https://vle.acme.test")
+    data = snap.to_dict()
+    assert (data["organisation"], data["organisation_url"]) == (
+        "Acme Council",
+        "https://vle.acme.test",
+    )
+    old = {k: v for k, v in data.items() if not k.startswith("organisation")} | {"format": 1}
+    again = CertificateSnapshot.from_dict(old)
+    assert again.organisation == again.organisation_url == ""
+    assert dataclasses.replace(again, organisation="Acme Council",
+                               organisation_url="https://vle.acme.test") == snap  # fmt: skip
 
 
 def test_snapshot_is_immutable(snapshot) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from lmspack.store import Store
+from lmspack.store import Store, invites
 from lmspack.store.platforms import add_platform
 from tests.conftest import COURSE, require
 
@@ -76,6 +76,12 @@ class Tool:
         args = {**platform.cli_args(), **changes}
         with self.store.transaction() as s:
             return add_platform(s, **args).id
+
+    def invite(self, name: str | None = None, hours: float = 1.0) -> str:
+        """A registration URL with a new invite, as `lmspack platform invite` prints it."""
+        with self.store.transaction() as s:
+            token, _invite = invites.create(s, name=name, hours=hours)
+        return f"{self.url}/lti/register?invite={token}"
 
 
 @pytest.fixture(scope="session")

@@ -154,8 +154,30 @@ class TestPlatform:
         self.registered_client_id = "dyn-" + uuid.uuid4().hex[:8]
         self.last_launch: dict = {}
         self.jwks_hits = 0
+        self.jwks_lock = threading.Lock()
+        self.jwks_cache_control: str | None = None  # the Cache-Control its key set is sent with
+        self.jwks_delay = 0.0  # seconds /jwks takes (a real platform is not instant)
+        self.config_hits = 0  # GETs of /.well-known/openid-configuration
+        self.reject_registration: tuple[str, str] | None = None  # (error, description): a 400
         self.app = self._make_app()
         self.server.start(self.app)
+
+    def replace_key(self) -> None:
+        """A new signing key published under the same kid (as a platform that regenerates its
+        key without changing the kid does)."""
+        self.private_key, self.public_key = rsa_pair()
+        self._key = serialization.load_pem_private_key(self.private_key.encode(), None)
+
+    def start_registration(self, browser: Browser, pasted_url: str) -> requests.Response:
+        """What Moodle does with the tool URL an administrator pasted for dynamic registration:
+        open it with its openid_configuration and registration_token added."""
+        return browser.get(
+            pasted_url,
+            params={
+                "openid_configuration": self.issuer + "/.well-known/openid-configuration",
+                "registration_token": self.registration_token,
+            },
+        )
 
     # registration as lti1p3platform sees it ------------------------------------
     def registration(self) -> Registration:
@@ -262,8 +284,15 @@ class TestPlatform:
 
         @app.get("/jwks")
         def jwks():
-            self.jwks_hits += 1
-            return jsonify({"keys": [Registration.get_jwk(self.public_key), *self.extra_jwks]})
+            with self.jwks_lock:
+                self.jwks_hits += 1
+            if self.jwks_delay:
+                time.sleep(self.jwks_delay)
+            key = {**Registration.get_jwk(self.public_key), "kid": self.kid}
+            resp = jsonify({"keys": [key, *self.extra_jwks]})
+            if self.jwks_cache_control:
+                resp.headers["Cache-Control"] = self.jwks_cache_control
+            return resp
 
         @app.post("/deep_link_return")
         def deep_link_return():
@@ -277,6 +306,7 @@ class TestPlatform:
 
         @app.get("/.well-known/openid-configuration")
         def openid_configuration():
+            self.config_hits += 1
             return jsonify(
                 {
                     "issuer": self.issuer,
@@ -309,6 +339,9 @@ class TestPlatform:
                 return jsonify({"error": "invalid_token"}), 401
             body = request.get_json(force=True)
             self.registration_requests.append(body)
+            if self.reject_registration:
+                error, description = self.reject_registration
+                return jsonify({"error": error, "error_description": description}), 400
             problems = check_registration_request(body)
             if problems:
                 return jsonify(

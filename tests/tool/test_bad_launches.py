@@ -255,3 +255,66 @@ def test_unknown_kids_refetch_the_jwks_at_most_once_per_interval(tool, platform)
         r = b.post(tool.url + "/lti/launch", {"id_token": token, "state": params["state"]})
         assert r.status_code == 400
     assert platform.jwks_hits - hits == 2  # the first fetch, then one refetch, not three
+
+
+# --------------------------------------------------------------------------- login binding
+
+
+def test_an_id_token_from_another_browsers_login_is_refused(tool, platform):
+    """Browser B, holding browser A's unused id_token, posts it with the state of a login B
+    started itself: the token's nonce is not that login's, so no session as A."""
+    a, b = Browser(), Browser()
+    action, fields_a = a.authorize(platform, a.begin(platform, user="alice"))
+    params_b = b.begin(platform, user="mallory")
+    r = b.post(action, {"id_token": fields_a["id_token"], "state": params_b["state"]})
+    _assert_clear_4xx(r, "login started in another browser")
+    assert "Location" not in r.headers
+    assert a.post(action, fields_a).status_code == 303  # A's login was left for A
+
+
+def test_an_id_token_from_another_browsers_login_is_refused_behind_https(database_url, store):
+    from urllib.parse import parse_qsl, urlsplit
+
+    from lmspack.store.platforms import add_platform
+    from lmspack.tool import create_app
+    from tests.conftest import COURSE
+
+    from .platform import TestPlatform
+
+    base = "https://tool.example"
+    app = create_app(
+        {"database_url": database_url, "base_url": base, "course": str(COURSE),
+         "secret_key": "s", "trusted_proxies": 1, "grades_background": False},
+        store_=store,
+    )  # fmt: skip
+    p = TestPlatform(base)
+    try:
+        with store.transaction() as s:
+            add_platform(s, **p.cli_args())
+        https = {"X-Forwarded-Proto": "https"}
+
+        def login(client, user: str) -> dict:
+            query = {
+                "iss": p.issuer,
+                "login_hint": user,
+                "client_id": p.client_id,
+                "lti1p3_new_window": "1",
+                "lti_message_hint": f'{{"user": "{user}"}}',
+            }
+            r = client.get("/lti/login", query_string=query, headers=https)
+            assert r.status_code == 302, r.data[:500]
+            assert all("Secure" in c for c in r.headers.getlist("Set-Cookie"))
+            return dict(parse_qsl(urlsplit(r.headers["Location"]).query))
+
+        a, b = app.test_client(), app.test_client()
+        action, fields_a = Browser().authorize(p, login(a, "alice"))
+        assert action == base + "/lti/launch"
+        state_b = login(b, "mallory")["state"]
+        r = b.post(
+            "/lti/launch", data={"id_token": fields_a["id_token"], "state": state_b}, headers=https
+        )
+        assert r.status_code == 400, r.data[:800]
+        assert b"login started in another browser" in r.data
+        assert a.post("/lti/launch", data=fields_a, headers=https).status_code == 303
+    finally:
+        p.stop()

@@ -171,6 +171,10 @@ def test_verify_valid_unknown_and_normalised(tool, platform):
     assert r.status_code == 200 and "This certificate is valid" in r.text
     assert "User verified" in r.text
     assert COURSE_MODEL.title in r.text
+    # the organisation whose platform the learner came through, as the admin named it
+    organisation = platform.cli_args()["name"]
+    assert f"<dt>Completed through</dt><dd>{organisation} (learning platform" in r.text
+    assert platform.issuer in r.text
     assert f"{hours_and_minutes(COURSE_MODEL.cpd.prework_minutes)} of e-learning" in r.text
     assert r.headers["Cache-Control"] == "no-store"
     typed = code.lower().replace("-", " ").replace("0", "o")
@@ -186,6 +190,10 @@ def test_verify_valid_unknown_and_normalised(tool, platform):
     pdf = requests.get(cert["urls"]["pdf"], timeout=30)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert code in pdf_text(pdf.content)
+    assert f"Completed through {organisation}" in pdf_text(pdf.content)
+    with tool.store.sessions() as s:
+        stored = s.scalar(select(Certificate.snapshot).where(Certificate.code == code))
+    assert (stored["organisation"], stored["organisation_url"]) == (organisation, platform.issuer)
 
 
 def test_badge_verifies_with_the_tools_jwks_and_a_tampered_copy_does_not(tool, platform):
@@ -199,6 +207,9 @@ def test_badge_verifies_with_the_tools_jwks_and_a_tampered_copy_does_not(tool, p
     assert ach["name"] == COURSE_MODEL.title
     assert [a["targetCode"] for a in ach["alignment"]] == [o.id for o in COURSE_MODEL.outcomes]
     assert credential["issuer"]["id"] == f"{tool.url}/issuer"
+    source = credential["credentialSubject"]["source"]
+    assert source == {"id": platform.issuer, "type": ["Profile"],
+                      "name": platform.cli_args()["name"]}  # fmt: skip
     head, payload, sig = body["credential"].split(".")
     data = json.loads(jwt.utils.base64url_decode(payload))
     data["credentialSubject"]["result"][0]["value"] = "100"

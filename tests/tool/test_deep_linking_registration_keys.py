@@ -63,19 +63,13 @@ def test_deep_linking_is_for_teachers_only(tool, platform):
     assert "Only teachers" in r.text
 
 
-def test_dynamic_registration(tool):
+def test_dynamic_registration_with_an_invite(tool):
     p = TestPlatform(tool.url)  # not registered with the tool
     try:
         b = Browser()
-        r = b.get(
-            tool.url + "/lti/register",
-            params={
-                "openid_configuration": p.issuer + "/.well-known/openid-configuration",
-                "registration_token": p.registration_token,
-            },
-        )
+        r = p.start_registration(b, tool.invite(name="Acme Council"))
         assert r.status_code == 200, r.text[:1000]
-        assert "Pending" in r.text
+        assert "Pending" in r.text and "Acme Council" in r.text
         assert "window.parent.postMessage({subject:'org.imsglobal.lti.close'}, '*')" in r.text
         assert p.issuer in r.headers["Content-Security-Policy"]
         (sent,) = p.registration_requests
@@ -90,26 +84,19 @@ def test_dynamic_registration(tool):
                     Platform.issuer == p.issuer, Platform.client_id == p.registered_client_id
                 )
             )
+            assert platform.name == "Acme Council"  # the invite's name, not the platform's
+            assert (platform.added_via, platform.invite_name) == ("invite", "Acme Council")
             assert platform.auth_login_url == p.issuer + "/auth"
             assert platform.key_set_url == p.jwks_url
             deps = s.scalars(
                 select(Deployment.deployment_id).where(Deployment.platform_id == platform.id)
             )
             assert list(deps) == ["dyn-deploy-1"]
-        # the new registration launches
+        # the new registration launches (its key set fetched through the address guard)
         p.client_id, p.deployment_id = p.registered_client_id, "dyn-deploy-1"
         assert Browser().launch(p, user="new").status_code == 303
-        # a wrong registration token: the platform refuses, we say so (no traceback)
-        p.registration_token = "changed"
-        r = b.get(
-            tool.url + "/lti/register",
-            params={
-                "openid_configuration": p.issuer + "/.well-known/openid-configuration",
-                "registration_token": "wrong",
-            },
-        )
-        assert r.status_code == 502 and "answered 401" in r.text
-        r = b.get(tool.url + "/lti/register")
+        # the URL without the platform's parameters says what it is for
+        r = b.get(tool.invite())
         assert r.status_code == 400 and "openid_configuration" in r.text
     finally:
         p.stop()

@@ -1,5 +1,5 @@
-"""The store on both databases: atomic single-use nonces, tenancy, migrations, the CLI, and
-the cookie attributes behind an HTTPS proxy."""
+"""The store on both databases: atomic single-use logins (state + nonce), tenancy,
+migrations, the CLI, and the cookie attributes behind an HTTPS proxy."""
 
 from __future__ import annotations
 
@@ -12,42 +12,46 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from lmspack.cli import main
-from lmspack.store import NotMigrated, Store
+from lmspack.store import NotMigrated, Store, logins
 from lmspack.store.cache import get as cache_get
 from lmspack.store.cache import put as cache_set
 from lmspack.store.models import Context, Platform
 from lmspack.store.platforms import add_platform, list_platforms
 from lmspack.tool.launch_token import LaunchClaims, issue_launch_token, verify_launch_token
-from lmspack.tool.pylti import DbSessionService
 from tests.conftest import COURSE
 
 from .platform import Browser, TestPlatform
 
 
-def test_nonce_is_consumed_exactly_once_under_concurrency(store):
-    nonce = "n-" + uuid.uuid4().hex
+def test_a_login_is_consumed_exactly_once_under_concurrency(store):
+    """The launch takes its login (state + nonce) with one DELETE ... RETURNING: of eight
+    concurrent launches with the same state, one gets the login, seven get nothing."""
+    state = "state-" + uuid.uuid4().hex
     with store.transaction() as s:
-        DbSessionService.save_nonce(_service(s), nonce)
-    results: list[bool] = []
+        platform = add_platform(
+            s, name="Logins", issuer=f"https://{state}.test", client_id="c",
+            auth_login_url="https://l.test/a", auth_token_url="https://l.test/t",
+            key_set_url="https://l.test/k",
+        )  # fmt: skip
+        logins.save(s, state=state, nonce="n-1", platform_id=platform.id, ttl=60)
+        logins.save(s, state=state + "-old", nonce="n-2", platform_id=platform.id, ttl=-1)
+    results: list[object] = []
     barrier = threading.Barrier(8)
 
     def consume():
         barrier.wait()
         with store.transaction() as s:
-            results.append(DbSessionService.check_nonce(_service(s), nonce))
+            results.append(logins.consume(s, state))
 
     threads = [threading.Thread(target=consume) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert sorted(results) == [False] * 7 + [True]
-
-
-def _service(session):
-    svc = DbSessionService.__new__(DbSessionService)
-    svc._db = session
-    return svc
+    assert results.count(None) == 7
+    assert [r for r in results if r] == [logins.LoginRecord("n-1", platform.id)]
+    with store.transaction() as s:  # an expired login is no login
+        assert logins.consume(s, state + "-old") is None
 
 
 def test_cache_entries_upsert_and_expire(store):
@@ -135,6 +139,8 @@ def test_every_migration_downgrades_and_upgrades_again(tmp_path):
     assert migrate.current_revision(store.engine) == migrate.head_revision()
     with store.sessions() as s:
         assert [p.name for p in list_platforms(s)] == ["Kept"]
+        # added before 0007 recorded how: it may have come by open dynamic registration
+        assert [p.added_via for p in list_platforms(s)] == ["unrecorded"]
     migrate.downgrade(store.engine, "base")
     assert migrate.current_revision(store.engine) is None
     migrate.upgrade(store.engine)
@@ -176,6 +182,7 @@ def test_cli_db_and_platforms(tmp_path):
     assert res.exit_code == 0, res.output
     res = run(main, ["platform", "list", "--database-url", url])
     assert "Acme Moodle" in res.output and "1, 2" in res.output
+    assert "added by hand (lmspack platform add) on " in res.output
     res = run(main, ["platform", "remove", "Acme Moodle", "--yes", "--database-url", url])
     assert res.exit_code == 0, res.output
     store = Store.from_url(url)
@@ -299,5 +306,5 @@ def test_registration_key_closes_dynamic_registration(tool, database_url, store)
     )
     client = app.test_client()
     r = client.get("/lti/register?openid_configuration=https://x.example/.well-known/oc")
-    assert r.status_code == 403 and b"registration URL with its key" in r.data
+    assert r.status_code == 403 and b"needs an invite" in r.data
     assert b"?key=" in client.get("/lti/config").data
