@@ -313,12 +313,13 @@ def submit_answer():
         session.rollback()
         summary = learner.summarise_try(course, answers)
         shown = learner.revealed(course, attempt)
-        return jsonify(
-            {
-                **learner.result_of(q, list(before.response), bool(before.correct), shown),
-                "quiz": learner.quiz_view(course, attempt, summary, _order(course, attempt)),
-            }
-        )
+        again = {
+            **learner.result_of(q, list(before.response), bool(before.correct), shown),
+            "quiz": learner.quiz_view(course, attempt, summary, _order(course, attempt)),
+        }
+        if shown:  # a retried request for the answer that revealed the key gets the whole try
+            again["review"] = learner.answer_results(course, answers, True)
+        return jsonify(again)
     shown_order = _order(course, attempt)[q.id]
     result = learner.record_answer(session, course, attempt, q, response, correct, shown_order)
     out = _commit_with_result(session, course, attempt)

@@ -174,6 +174,8 @@ def test_harvest_and_retake_stays_below_the_pass_mark_and_a_pass_shows_everythin
         assert full["revealed"] is True and full["correctResponse"] == list(q.correct_ids)
         assert full["options"] == {o.id: o.feedback for o in q.options if o.feedback}
     assert review[missed.id]["feedback"] == missed.feedback_incorrect
+    retried = api.answer(QUESTIONS[-1].id, choice(QUESTIONS[-1], True))  # its answer was lost
+    assert retried.status_code == 200 and retried.json()["review"] == review
     assert api.get("/attempt").json()["answers"] == review
     assert api.get("/quiz").json()["revealed"] is True
     # and from then on, each answer of a new try comes with its key at once
