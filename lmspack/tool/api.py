@@ -18,8 +18,8 @@ itself and a page on another site cannot set without a CORS preflight this tool 
                                  correctResponse (once revealed), quiz}, and `review` (every
                                  answer of the try, in full) when this answer reveals the key.
                                  The same answer again gets the same result (a retried
-                                 request); another answer to an answered question is 409
-                                 until a retake.
+                                 request; with `review` once the key is revealed); another
+                                 answer to an answered question is 409 until a retake.
     GET  /api/v1/quiz            the quiz summary: this try (answered, right, per outcome, the
                                  options' `order`), the last finished try, which counts (score
                                  0-100, passed), and the review settings (reveal, revealed,
