@@ -602,7 +602,7 @@
       box.innerHTML = '<h2>Your quiz result</h2><p class="score-line">You scored ' + s.score + '% (' + s.attempt.right +
         ' of ' + s.attempt.total + ' correct). The pass mark is ' + course.passMark + '%. <strong class="' + (s.passed ? 'pass' : 'fail') + '">' +
         (s.passed ? 'You passed.' : 'You have not passed yet.') + '</strong></p>' + outcomeTable(s) +
-        (reviewOpen ? '<p>The right answers and the notes on every option are now shown with each question.</p>' : '') +
+        (reviewOpen && data.review.reveal !== 'always' ? '<p>The right answers and the notes on every option are now shown with each question.</p>' : '') +
         (s.passed || !again ? '' : '<p>Look again at the pages for the outcomes not yet met, then retake the quiz.</p>') +
         Q.attemptsLine(data, state, true);
       if (retake) retake.hidden = !again;
