@@ -96,6 +96,12 @@ def check(course_dir: Path, as_json: bool) -> None:
         f"{summary['evaluation_questions']} evaluation questions, "
         f"{summary['media_files']} media files"
     )
+    review = summary["review"]
+    click.echo(
+        f"  quiz review: reveal {review['reveal']}, attempts "
+        f"{review['attempts'] or 'unlimited'}, options shuffled in "
+        f"{review['shuffled_questions']} of {summary['questions']} questions"
+    )
     click.echo(
         f"  CPD: {course.cpd.prework_minutes} min pre-work + "
         f"{course.cpd.live_session_minutes} min live session"

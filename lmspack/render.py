@@ -89,6 +89,7 @@ def player_data(course: Course, adapter: str, *, api_base: str = "") -> dict[str
             "outcome": q.outcome,
             "type": q.type,
             "options": [o.id for o in q.options],
+            "shuffle": q.shuffle,
         }
         if with_key:
             item["correct"] = list(q.correct_ids)
@@ -122,6 +123,12 @@ def player_data(course: Course, adapter: str, *, api_base: str = "") -> dict[str
         ],
         "questions": questions,
         "retake": course.quiz.retake,
+        # when the key may be shown (the tool decides in lti mode; the player in a package)
+        "review": {
+            "reveal": course.quiz.review.reveal,
+            "attempts": course.quiz.review.attempts,
+            "shuffle": course.quiz.review.shuffle,
+        },
         "reflections": [
             {"id": r.id, "page": r.page, "heading": r.heading} for r in course.reflections
         ],

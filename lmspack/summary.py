@@ -23,6 +23,13 @@ def summarise(course: Course) -> dict[str, Any]:
         "question_types": dict(sorted(Counter(q.type for q in course.quiz.questions).items())),
         "outcomes": len(course.outcomes),
         "pass_mark": course.pass_mark,
+        "review": {
+            "reveal": course.quiz.review.reveal,
+            "attempts": course.quiz.review.attempts,
+            "shuffled_questions": sum(
+                1 for q in course.quiz.questions if q.shuffle and course.quiz.review.shuffle
+            ),
+        },
         "reflections": len(course.reflections),
         "evaluation_questions": len(course.evaluation.questions),
         "media_files": len(course.media),

@@ -28,6 +28,7 @@ from .model import (
     Quiz,
     Reflection,
 )
+from .quiz_review import read_question_shuffle, read_review
 from .yamlsrc import LineList, load_yaml
 
 PAGE_FILE_RE = re.compile(r"^(?:\d+[-_])?(?P<id>[a-z0-9][a-z0-9-]*)\.md$")
@@ -294,7 +295,7 @@ class _Loader:
         title = f.opt("title", str, "Check your understanding")
         minutes = f.req("minutes", int, 0)
         intro = self._md(f.opt("intro", str, ""), file, f.line_of("intro"), "intro")
-        retake = f.opt("retake", bool, True)
+        review, retake = read_review(f)
         raw = f.req("questions", list, [])
         f.done()
         questions: list[Question] = []
@@ -310,7 +311,7 @@ class _Loader:
                 )
             seen.add(q.id)
             questions.append(q)
-        return Quiz(title, minutes or 0, intro, tuple(questions), retake)
+        return Quiz(title, minutes or 0, intro, tuple(questions), retake, review)
 
     def _question(self, item: Any, file: str, i: int, line: int) -> Question | None:
         q = Fields(item, file, self.problems, f"questions[{i}]", line)
@@ -352,6 +353,7 @@ class _Loader:
                 q.error("options", "true-false questions take `answer: true|false`, not options")
         else:
             options = self._options(q, qtype)
+        shuffle = read_question_shuffle(q, qtype)
         q.done()
         return Question(
             id=qid,
@@ -362,6 +364,7 @@ class _Loader:
             feedback_correct=render_inline(fb_correct),
             feedback_incorrect=render_inline(fb_incorrect),
             scenario_html=self._md(scenario, file, q.line_of("scenario"), q.name("scenario")),
+            shuffle=shuffle,
         )
 
     def _options(self, q: Fields, qtype: str) -> tuple[Option, ...]:

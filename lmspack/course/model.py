@@ -17,6 +17,8 @@ REFLECTION_HEADINGS = {
     "peer": "Reflection with a peer or from the live session",
 }
 CERTIFICATE_RULES = ("pages", "quiz", "evaluation", "attendance")
+# When the right answers and the feedback on every option are shown (quiz.yaml `reveal:`).
+REVEAL_MODES = ("after-pass", "always", "after-last-attempt", "never")
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class Question:
     feedback_correct: str
     feedback_incorrect: str
     scenario_html: str = ""
+    shuffle: bool = True  # the options' order may change per try (true-false never does)
 
     @property
     def correct_ids(self) -> tuple[str, ...]:
@@ -65,12 +68,24 @@ class Question:
 
 
 @dataclass(frozen=True)
+class Review:
+    """When a learner sees what (quiz.yaml `reveal`, `attempts`, `shuffle`), in the spirit of
+    Moodle's quiz review options: until `reveal` allows, a wrong answer shows the note on the
+    option chosen, never the right one, so the key can't be collected from a first try."""
+
+    reveal: str = "after-pass"
+    attempts: int | None = None  # tries allowed; None: as many as the learner wants
+    shuffle: bool = True
+
+
+@dataclass(frozen=True)
 class Quiz:
     title: str
     minutes: int
     intro_html: str
     questions: tuple[Question, ...]
     retake: bool = True
+    review: Review = Review()
 
     def for_outcome(self, outcome_id: str) -> tuple[Question, ...]:
         return tuple(q for q in self.questions if q.outcome == outcome_id)

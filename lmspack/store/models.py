@@ -254,6 +254,9 @@ class Answer(Base):
     answered_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Which try at the quiz (a retake starts the next; earlier tries stay as history). 0002.
     quiz_try: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # The question's option ids in the order this learner was shown them (shuffled per try),
+    # so a report can show what they saw. Null for answers given before 0009.
+    shown: Mapped[Any] = mapped_column(JSONType, nullable=True)
 
 
 OUTBOX_STATUSES = ("pending", "sent", "failed", "superseded")

@@ -14,14 +14,18 @@ itself and a page on another site cannot set without a CORS preflight this tool 
     PUT  /api/v1/attempt/state   save state: any of {page, visited, reflections, evaluation,
                                  name}; visited only grows; texts up to 10,000 characters
     POST /api/v1/answers         {"question": id, "options": [option ids]} -> the server
-                                 scores it: {correct, feedback, options{chosen id: feedback},
-                                 correctResponse, quiz}. The same answer again gets the same
-                                 result (a retried request); another answer to an answered
-                                 question is 409 until a retake.
-    GET  /api/v1/quiz            the quiz summary: this try (answered, right, per outcome) and
-                                 the last finished try, which counts (score 0-100, passed)
-    POST /api/v1/quiz/retake     start the next try (the current one must be finished); the
-                                 answers of earlier tries are kept as history
+                                 scores it: {correct, revealed, feedback, options{id: feedback},
+                                 correctResponse (once revealed), quiz}, and `review` (every
+                                 answer of the try, in full) when this answer reveals the key.
+                                 The same answer again gets the same result (a retried
+                                 request; with `review` once the key is revealed); another
+                                 answer to an answered question is 409 until a retake.
+    GET  /api/v1/quiz            the quiz summary: this try (answered, right, per outcome, the
+                                 options' `order`), the last finished try, which counts (score
+                                 0-100, passed), and the review settings (reveal, revealed,
+                                 attempts, triesLeft, canRetake)
+    POST /api/v1/quiz/retake     start the next try (the current one must be finished; 403
+                                 once `attempts` are used up); earlier tries stay as history
     POST /api/v1/evaluation      send the evaluation: {"answers": {...}} (optional, merged);
                                  400 listing the required questions still unanswered
     POST /api/v1/finish          the learner leaves; records when the course is complete
@@ -33,9 +37,10 @@ certificate is issued in the same transaction (lmspack.certificates.issue, once 
 GET /attempt and the responses of those calls carry `certificate`: null or {code, issuedAt,
 revoked, urls{verify, pdf, badge}}.
 
-The answer key and the feedback never leave the server before an answer is submitted: a
-result carries only the submitted question's feedback and right answer. Learner text is stored
-as typed and escaped wherever it is shown.
+The answer key and the feedback never leave the server before an answer is submitted, and
+the right answers and the other options' feedback not before the quiz's `reveal` setting
+allows (lmspack.attempts.review): until then a wrong answer gets the note on the option chosen.
+Learner text is stored as typed and escaped wherever it is shown.
 
 Instructors (a launch with no attempt) get a preview: answers are scored, nothing is stored.
 
@@ -56,7 +61,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from .. import grades
-from ..store.models import Answer, Attempt, User, utcnow
+from ..attempts import review, shuffle
+from ..store.models import Attempt, User, utcnow
 from . import learner
 from .app import db, sites, tool_config
 from .certificates import attempt_certificate, issue_hook
@@ -153,6 +159,12 @@ def _preview(launch: LaunchClaims) -> bool:
     return launch.attempt_id is None and launch.is_instructor
 
 
+def _order(course, attempt: Attempt) -> dict[str, list[str]]:
+    """This try's order of every question's options (stable while the try lasts)."""
+    secret = current_app.config["SECRET_KEY"]
+    return shuffle.try_orders(secret, attempt.id, learner.current_try(attempt), course.quiz)
+
+
 def _commit_with_result(session: Session, course, attempt: Attempt) -> dict:
     """Recompute the attempt's result, queue it for AGS, commit, wake the sender."""
     answers = learner.current_answers(session, attempt)
@@ -171,7 +183,7 @@ def _commit_with_result(session: Session, course, attempt: Attempt) -> dict:
         "status": res.status,
         "score": res.score,
         "completed": res.completed,
-        "quiz": learner.quiz_view(course, attempt, summary),
+        "quiz": learner.quiz_view(course, attempt, summary, _order(course, attempt)),
         "certificate": certificate,
     }
 
@@ -224,26 +236,13 @@ def get_attempt():
     session = db()
     name = _learner_name(session, launch)
     if _preview(launch):
-        empty = learner.summarise_try(course, {})
         return jsonify(
             {
                 "preview": True,
                 "learner": {"name": name},
                 "state": {"page": None, "visited": [], "reflections": {}, "evaluation": {}},
                 "answers": {},
-                "quiz": {
-                    "try": 1,
-                    "answered": 0,
-                    "right": 0,
-                    "total": empty.total,
-                    "done": False,
-                    "outcomes": empty.outcomes,
-                    "score": None,
-                    "passed": False,
-                    "passMark": course.pass_mark,
-                    "last": None,
-                    "retake": course.quiz.retake,
-                },
+                "quiz": learner.preview_quiz(course, shuffle.written_orders(course.quiz)),
             }
         )
     attempt = _attempt(session, launch, lock=False)
@@ -261,8 +260,8 @@ def get_attempt():
             },
             "learner": {"name": name},
             "state": learner.public_state(attempt),
-            "answers": learner.answer_results(course, answers),
-            "quiz": learner.quiz_view(course, attempt, summary),
+            "answers": learner.answer_results(course, answers, learner.revealed(course, attempt)),
+            "quiz": learner.quiz_view(course, attempt, summary, _order(course, attempt)),
             "completed": learner.completed(course, attempt),
             "certificate": attempt_certificate(session, attempt),
         }
@@ -303,7 +302,7 @@ def submit_answer():
     response = _input(learner.validate_response, q, body.get("options"))
     correct = learner.is_correct(q, response)
     if _preview(launch):
-        return jsonify({**learner.result_of(q, response, correct), "preview": True})
+        return jsonify({**learner.result_of(q, response, correct, True), "preview": True})
     session = db()
     attempt = _attempt(session, launch, lock=True)
     answers = learner.current_answers(session, attempt)
@@ -313,36 +312,18 @@ def submit_answer():
             abort(409, description="This question is already answered; retake the quiz first.")
         session.rollback()
         summary = learner.summarise_try(course, answers)
-        return jsonify(
-            {
-                **learner.result_of(q, list(before.response), bool(before.correct)),
-                "quiz": learner.quiz_view(course, attempt, summary),
-            }
-        )
-    session.add(
-        Answer(
-            attempt_id=attempt.id,
-            question_id=q.id,
-            outcome_id=q.outcome,
-            response=response,
-            correct=correct,
-            quiz_try=learner.current_try(attempt),
-            answered_at=utcnow(),
-        )
-    )
-    session.flush()
-    answers = learner.current_answers(session, attempt)
-    summary = learner.summarise_try(course, answers)
-    if summary.done:
-        learner.record_finished_try(course, attempt, summary)
-    out = _commit_with_result(session, course, attempt)
-    return jsonify(
-        {
-            **learner.result_of(q, response, correct),
-            "quiz": out["quiz"],
-            "certificate": out["certificate"],
+        shown = learner.revealed(course, attempt)
+        again = {
+            **learner.result_of(q, list(before.response), bool(before.correct), shown),
+            "quiz": learner.quiz_view(course, attempt, summary, _order(course, attempt)),
         }
-    ), 201
+        if shown:  # a retried request for the answer that revealed the key gets the whole try
+            again["review"] = learner.answer_results(course, answers, True)
+        return jsonify(again)
+    shown_order = _order(course, attempt)[q.id]
+    result = learner.record_answer(session, course, attempt, q, response, correct, shown_order)
+    out = _commit_with_result(session, course, attempt)
+    return jsonify({**result, "quiz": out["quiz"], "certificate": out["certificate"]}), 201
 
 
 @bp.get("/quiz")
@@ -355,7 +336,7 @@ def get_quiz():
     session = db()
     attempt = _attempt(session, launch, lock=False)
     summary = learner.summarise_try(course, learner.current_answers(session, attempt))
-    return jsonify(learner.quiz_view(course, attempt, summary))
+    return jsonify(learner.quiz_view(course, attempt, summary, _order(course, attempt)))
 
 
 @bp.post("/quiz/retake")
@@ -366,13 +347,17 @@ def retake():
     if not course.quiz.retake:
         abort(403, description="This quiz cannot be retaken.")
     if _preview(launch):
-        return jsonify({"preview": True})
+        preview = learner.preview_quiz(course, shuffle.written_orders(course.quiz))
+        return jsonify({**preview, "preview": True})
     session = db()
     attempt = _attempt(session, launch, lock=True)
     summary = learner.summarise_try(course, learner.current_answers(session, attempt))
     if summary.answered == 0:  # already a fresh try (a repeated request): nothing to do
         session.rollback()
-        return jsonify(learner.quiz_view(course, attempt, summary))
+        return jsonify(learner.quiz_view(course, attempt, summary, _order(course, attempt)))
+    refusal = review.retake_refusal(course.quiz, learner.current_try(attempt))
+    if refusal:
+        abort(403, description=refusal)
     if not summary.done:
         abort(409, description="Answer every question of this try before retaking the quiz.")
     attempt.state = {**(attempt.state or {}), "try": learner.current_try(attempt) + 1}

@@ -14,7 +14,8 @@ model, the attempt row and its answers, so they are easy to test and reuse.
     name                 the name for the certificate, when the platform gave none
     try                  the current quiz try (1, 2, ... ; a retake starts the next)
     last                 the last finished try: {try, score, passed, outcomes{id: score}, at}
-    history              every finished try, oldest first (same shape as `last`)
+    history              every finished try, oldest first (same shape as `last`); what the
+                         quiz's `reveal` and `attempts` are judged by (lmspack.attempts.review)
     finishedAt           ISO time the learner finished (course complete), or absent
 """
 
@@ -27,6 +28,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..attempts import review
 from ..course import Course
 from ..course.model import Question
 from ..store.models import Answer, Attempt, utcnow
@@ -193,17 +195,14 @@ def is_correct(q: Question, response: list[str]) -> bool:
     return sorted(response) == sorted(q.correct_ids)
 
 
-def result_of(q: Question, response: list[str], correct: bool) -> dict[str, Any]:
-    """What the learner sees once the answer is in: the verdict, the question's feedback,
-    the feedback of the options they chose, and the right answer to this question."""
-    return {
-        "question": q.id,
-        "response": list(response),
-        "correct": correct,
-        "feedback": q.feedback_correct if correct else q.feedback_incorrect,
-        "options": {o.id: o.feedback for o in q.options if o.id in response and o.feedback},
-        "correctResponse": list(q.correct_ids),
-    }
+def result_of(q: Question, response: list[str], correct: bool, shown: bool) -> dict[str, Any]:
+    """What the learner sees once the answer is in: the verdict, and what the quiz's review
+    settings allow of the feedback and the right answer (lmspack.attempts.review)."""
+    return review.learner_result(q, response, correct, shown=shown)
+
+
+def revealed(course: Course, attempt: Attempt) -> bool:
+    return review.revealed(course.quiz, attempt.state or {})
 
 
 def current_answers(session: Session, attempt: Attempt) -> dict[str, Answer]:
@@ -219,10 +218,12 @@ def current_answers(session: Session, attempt: Attempt) -> dict[str, Answer]:
     return out
 
 
-def answer_results(course: Course, answers: dict[str, Answer]) -> dict[str, dict[str, Any]]:
+def answer_results(
+    course: Course, answers: dict[str, Answer], shown: bool
+) -> dict[str, dict[str, Any]]:
     by_id = {q.id: q for q in course.quiz.questions}
     return {
-        qid: result_of(by_id[qid], list(a.response or []), bool(a.correct))
+        qid: result_of(by_id[qid], list(a.response or []), bool(a.correct), shown)
         for qid, a in answers.items()
         if qid in by_id
     }
@@ -275,11 +276,15 @@ def summarise_try(course: Course, answers: dict[str, Answer]) -> QuizSummary:
     return QuizSummary(len(answered), right, len(qs), outcomes)
 
 
-def quiz_view(course: Course, attempt: Attempt, summary: QuizSummary) -> dict[str, Any]:
-    """The quiz as the API reports it: this try, and the last finished try (which counts)."""
+def quiz_view(
+    course: Course, attempt: Attempt, summary: QuizSummary, order: dict[str, list[str]]
+) -> dict[str, Any]:
+    """The quiz as the API reports it: this try (with its options' `order`), the last
+    finished try (which counts), and what the review settings allow now."""
     last = (attempt.state or {}).get("last")
+    now = current_try(attempt)
     return {
-        "try": current_try(attempt),
+        "try": now,
         "answered": summary.answered,
         "right": summary.right,
         "total": summary.total,
@@ -289,8 +294,65 @@ def quiz_view(course: Course, attempt: Attempt, summary: QuizSummary) -> dict[st
         "passed": bool(last and last["passed"]),
         "passMark": course.pass_mark,
         "last": last,
-        "retake": course.quiz.retake,
+        **review.review_view(course.quiz, now, revealed(course, attempt)),
+        "order": order,
     }
+
+
+def preview_quiz(course: Course, order: dict[str, list[str]]) -> dict[str, Any]:
+    """An instructor's preview: a first try with nothing answered, everything revealed."""
+    empty = summarise_try(course, {})
+    return {
+        "try": 1,
+        "answered": 0,
+        "right": 0,
+        "total": empty.total,
+        "done": False,
+        "outcomes": empty.outcomes,
+        "score": None,
+        "passed": False,
+        "passMark": course.pass_mark,
+        "last": None,
+        **review.review_view(course.quiz, 1, True),
+        "order": order,
+    }
+
+
+def record_answer(
+    session: Session,
+    course: Course,
+    attempt: Attempt,
+    q: Question,
+    response: list[str],
+    correct: bool,
+    shown_order: list[str],
+) -> dict[str, Any]:
+    """Store a new answer of the current try (with the order its options were shown in) and
+    finish the try with the last one. Returns what the learner sees, with `review` (every
+    answer of the try, in full) when this answer is what reveals the key."""
+    session.add(
+        Answer(
+            attempt_id=attempt.id,
+            question_id=q.id,
+            outcome_id=q.outcome,
+            response=response,
+            correct=correct,
+            quiz_try=current_try(attempt),
+            answered_at=utcnow(),
+            shown=shown_order,
+        )
+    )
+    session.flush()
+    answers = current_answers(session, attempt)
+    summary = summarise_try(course, answers)
+    was_shown = revealed(course, attempt)
+    if summary.done:
+        record_finished_try(course, attempt, summary)
+    shown = revealed(course, attempt)
+    out = result_of(q, response, correct, shown)
+    if shown and not was_shown:  # e.g. this answer passed the quiz: show the whole try
+        out["review"] = answer_results(course, answers, True)
+    return out
 
 
 def record_finished_try(course: Course, attempt: Attempt, summary: QuizSummary) -> None:

@@ -3,7 +3,9 @@
  * Loaded after player.js on the tool's course page; registers window.lmspackAdapters.lti.
  * It talks to the tool's learner API (apiBase) with the launch token, both from the
  * player JSON's `launch` key. The server keeps the answer key: checkAnswer() posts the
- * answer and shows what the server says. State (page, visited pages, reflections,
+ * answer and shows what the server says, and the server's quiz view says whether the key may
+ * be shown yet, whether another try may start, and this try's order of the options (quiz.js).
+ * State (page, visited pages, reflections,
  * evaluation) is saved on the server, so the learner resumes on any device. Calls go one
  * after another (a retake before the next answer); a failed save is sent again next time.
  */
@@ -16,7 +18,7 @@
       this.data = data; this.ctx = ctx;
       this.base = data.launch.apiBase || data.apiBase; this.token = data.launch.token;
       this.steps = data.nav.map((n) => n.id).concat(['results']);
-      this.chain = Promise.resolve(); this.results = {}; this.sent = ''; this.att = 1; this.warned = false;
+      this.chain = Promise.resolve(); this.results = {}; this.sent = ''; this.warned = false;
       this.expiresAt = data.launch.expiresAt || 0; this.scheduleRenewal();
     }
     // The token lasts hours, not the whole day: while the page is open, swap it for a fresh
@@ -75,9 +77,10 @@
           state.a[qid] = r.response.join(',') + (r.correct ? '+' : '-');
         });
         if (q.last) state.last = { s: q.last.score, o: q.last.outcomes };
+        this.quiz = q;
         if (st.evaluationSubmitted) state.evd = 1;
         if (st.name) state.nm = st.name;
-        this.att = state.att; this.sent = JSON.stringify(this.payload(state));
+        this.sent = JSON.stringify(this.payload(state));
         if (d.preview) this.ctx.notice('Teacher preview: answers are checked, nothing is recorded.');
         return { state, learnerName: d.learner.name };
       });
@@ -103,7 +106,18 @@
     textLimit() { return 10000; }
     checkAnswer(qid, response, opts) {
       if (opts && opts.replay && this.results[qid]) return Promise.resolve(this.results[qid]);
-      return this.call('POST', '/answers', { question: qid, options: response }).then((r) => { this.results[qid] = r; return r; });
+      return this.call('POST', '/answers', { question: qid, options: response }).then((r) => {
+        this.results[qid] = r;
+        if (r.quiz) this.quiz = r.quiz;
+        if (r.review) Object.assign(this.results, r.review); // this answer revealed the key
+        return r;
+      });
+    }
+    revealed() { return !!(this.quiz && this.quiz.revealed); }
+    canRetake() { return !!(this.quiz && this.quiz.canRetake); }
+    optionOrder(qid) { return (this.quiz && this.quiz.order && this.quiz.order[qid]) || null; }
+    retake() { // the next try, with its own order of the options; refused once attempts run out
+      return this.call('POST', '/quiz/retake', {}).then((q) => { this.quiz = q; this.results = {}; });
     }
     answered() { /* the server recorded it when it scored the answer */ }
     payload(state) {
@@ -120,10 +134,6 @@
       return p;
     }
     save(state, s, keepalive) {
-      if ((state.att || 1) > this.att) { // the player started a retake
-        this.att = state.att; this.results = {};
-        this.call('POST', '/quiz/retake', {}).catch(() => {});
-      }
       const body = this.payload(state);
       const text = JSON.stringify(body);
       if (text === this.sent) return this.chain;

@@ -4,11 +4,15 @@
  * outcomes and saved state; an adapter maps them to a standard:
  *   start()                          -> Promise<{state, learnerName}> (state as last saved)
  *   checkAnswer(qid, response, opts) -> Promise<{correct, feedback, options, correctResponse}>
- *                                       (opts.replay: re-showing a saved answer on resume)
+ *                                       (opts.replay: re-showing a saved answer on resume);
+ *                                       a result with `revealed` is shown as it is, one without
+ *                                       (the key in the page) as the quiz's review settings allow
  *   answered(record)                 the learner checked an answer (one interaction each)
  *   save(state, summary)             bookmark, saved state, status, score, objectives; commit
  *   finish(summary, state)           end the session (exit suspend unless finished)
  *   textLimit()                      how many characters a reflection or comment may hold
+ * and, where the server keeps the key: retake() -> Promise (start the next try; rejects with
+ * the reason), revealed(), canRetake() and optionOrder(qid) (see quiz.js).
  * Answers are always checked through the adapter (async), so an `lti` adapter can let
  * the server score them: the player itself never reads the answer key. Adapters are made
  * by name from window.lmspackAdapters (data.adapter picks one); an adapter kept in its own
@@ -169,7 +173,7 @@
       const texts = d.reflections.map((r) => r.id).concat(d.evaluation.filter((e) => e.type === 'text').map((e) => e.id));
       if (!texts.length) return 4000;
       const full = {
-        v: 1, loc: 'x', vis: '1'.repeat(d.nav.length + 1), att: 99, n: 999, evd: 1, d: '2000-01-01', nm: 'x'.repeat(60),
+        v: 1, loc: 'x', vis: '1'.repeat(d.nav.length + 1), att: 99, n: 999, evd: 1, d: '2000-01-01', nm: 'x'.repeat(60), sh: 2147483647, p: 1,
         a: {}, ev: {}, last: { s: 100, o: {} },
       };
       d.questions.forEach((q) => { full.a[q.id] = q.options.join(',') + '+'; });
@@ -479,9 +483,29 @@
     $('#lp-prev').addEventListener('click', () => show(steps[stepIndex(current.id) - 1].id));
     $('#lp-next').addEventListener('click', () => show(steps[stepIndex(current.id) + 1].id));
 
-    // -- quiz --
-    function responseOf(form) { return $$('input:checked', form).map((i) => i.value); }
-    function renderQuestion(qid, result, response) {
+    // -- quiz (review settings: quiz.js) --
+    const Q = window.lmspackQuiz;
+    let reviewOpen = false; // the right answers may be shown (kept up to date after each answer)
+    const isRevealed = () => (adapter.revealed ? adapter.revealed() : Q.revealed(data, state, summary().attempt.done));
+    const mayRetake = () => (adapter.canRetake ? adapter.canRetake() : Q.canRetake(data, state));
+    const view = (qid, r, response) => ('revealed' in r ? r : Q.present(r, qById[qid], response, reviewOpen));
+    function arrangeAll() {
+      data.questions.forEach((q) => {
+        const ids = (adapter.optionOrder && adapter.optionOrder(q.id)) || Q.order(data, q, state.sh);
+        Q.arrange($('#question-' + q.id + ' form'), ids);
+      });
+    }
+    function replayAll(quiet) { // show every answer of this try again (on resume; once the key is revealed)
+      return Promise.all(Object.keys(state.a).filter((qid) => qById[qid]).map((qid) => {
+        const a = answer(qid);
+        return adapter.checkAnswer(qid, a.ids, { replay: true }).then((r) => renderQuestion(qid, view(qid, r, a.ids), a.ids, quiet));
+      }));
+    }
+    function responseOf(form) { // in the order the course wrote them, whatever order was shown
+      const checked = $$('input:checked', form).map((i) => i.value);
+      return qById[form.dataset.question].options.filter((id) => checked.includes(id));
+    }
+    function renderQuestion(qid, result, response, quiet) {
       const li = $('#question-' + qid);
       const form = $('form', li);
       $$('input', form).forEach((inp) => { inp.checked = response.includes(inp.value); inp.disabled = true; });
@@ -490,19 +514,23 @@
       btn.textContent = 'Answer checked';
       $('.form-error', form).hidden = true;
       li.classList.add(result.correct ? 'is-correct' : 'is-wrong');
-      const right = result.correctResponse || [];
+      const right = result.correctResponse || (result.correct ? response : []);
       $$('.option', form).forEach((opt) => {
         const id = opt.dataset.option;
         const bits = [];
         if (response.includes(id)) bits.push('<strong>Your answer.</strong>');
         if (right.includes(id)) bits.push('<strong class="right">Correct answer.</strong>');
-        if (response.includes(id) && result.options && result.options[id]) bits.push(result.options[id]);
+        if (result.options && result.options[id]) bits.push(result.options[id]);
         $('.option-feedback', opt).innerHTML = bits.join(' ');
         opt.classList.toggle('chosen', response.includes(id));
         opt.classList.toggle('right', right.includes(id));
       });
-      $('#qfb-' + qid).innerHTML = '<p class="verdict">' + (result.correct ? 'Your answer is correct.' : 'Your answer is not correct.') + '</p>' +
-        (result.feedback ? '<p>' + result.feedback + '</p>' : '');
+      const live = $('#qfb-' + qid);
+      if (quiet) live.setAttribute('aria-live', 'off'); // re-shown in bulk: announced once, in the result
+      live.innerHTML = '<p class="verdict">' + (result.correct ? 'Your answer is correct.' : 'Your answer is not correct.') + '</p>' +
+        (result.feedback ? '<p>' + result.feedback + '</p>' : '') +
+        (result.correct || result.revealed || !Q.later(data) ? '' : '<p class="hint">' + Q.later(data) + '</p>');
+      if (quiet) setTimeout(() => live.setAttribute('aria-live', 'polite'), 0);
     }
     function resetQuestion(li) {
       const form = $('form', li);
@@ -532,13 +560,17 @@
         adapter.checkAnswer(qid, response).then((result) => {
           delete form.dataset.busy;
           state.a[qid] = response.join(',') + (result.correct ? '+' : '-');
-          renderQuestion(qid, result, response);
           adapter.answered({ q: qById[qid], response, correct: result.correct, correctResponse: result.correctResponse, prompt: $('legend', form).innerHTML });
           const s = summary();
           if (s.attempt.done) {
             state.last = { s: Math.round(100 * s.attempt.right / s.attempt.total), o: {} };
             summary().outcomes.forEach((o) => { state.last.o[o.id] = o.score; });
+            if (state.last.s >= course.passMark) state.p = 1;
           }
+          const opened = !reviewOpen && isRevealed();
+          reviewOpen = reviewOpen || opened;
+          renderQuestion(qid, view(qid, result, response), response);
+          if (opened) replayAll(true);
           save();
           renderQuizResult();
         }, () => {
@@ -561,25 +593,40 @@
       const s = summary();
       const retake = $('#lp-retake');
       if (!s.attempt.done) {
-        box.innerHTML = state.last ? '<p>Your last finished attempt scored ' + state.last.s + '%. It stays on record until you answer every question in this attempt.</p>' : '';
+        box.innerHTML = (state.last ? '<p>Your last finished attempt scored ' + state.last.s + '%. It stays on record until you answer every question in this attempt.</p>' : '') +
+          (state.att > 1 ? Q.attemptsLine(data, state, false) : '');
         if (retake) retake.hidden = true;
         return;
       }
+      const again = mayRetake();
       box.innerHTML = '<h2>Your quiz result</h2><p class="score-line">You scored ' + s.score + '% (' + s.attempt.right +
         ' of ' + s.attempt.total + ' correct). The pass mark is ' + course.passMark + '%. <strong class="' + (s.passed ? 'pass' : 'fail') + '">' +
         (s.passed ? 'You passed.' : 'You have not passed yet.') + '</strong></p>' + outcomeTable(s) +
-        (s.passed ? '' : '<p>Look again at the pages for the outcomes not yet met, then retake the quiz.</p>');
-      if (retake) retake.hidden = false;
+        (reviewOpen && data.review.reveal !== 'always' ? '<p>The right answers and the notes on every option are now shown with each question.</p>' : '') +
+        (s.passed || !again ? '' : '<p>Look again at the pages for the outcomes not yet met, then retake the quiz.</p>') +
+        Q.attemptsLine(data, state, true);
+      if (retake) retake.hidden = !again;
     }
     const retakeBtn = $('#lp-retake');
-    if (retakeBtn) {
-      retakeBtn.addEventListener('click', () => {
-        state.a = {}; state.att = (state.att || 1) + 1;
+    if (retakeBtn) retakeBtn.addEventListener('click', startRetake);
+    function startRetake() {
+      if (retakeBtn.dataset.busy) return;
+      retakeBtn.dataset.busy = '1';
+      (adapter.retake ? adapter.retake() : Promise.resolve()).then(() => {
+        delete retakeBtn.dataset.busy;
+        state.a = {}; state.att = (state.att || 1) + 1; state.sh = Q.newSeed();
         $$('.question').forEach(resetQuestion);
+        arrangeAll();
+        reviewOpen = isRevealed();
         save();
         renderQuizResult();
         const first = $('.question input');
         if (first) first.focus();
+      }, (e) => {
+        delete retakeBtn.dataset.busy;
+        retakeBtn.hidden = e.status === 403; // no attempts left: the server's reason says so
+        $('#lp-quiz-result').insertAdjacentHTML('beforeend', '<p class="form-error">' +
+          esc(e.status ? e.message : 'A new attempt could not be started. Check your connection and try again.') + '</p>');
       });
     }
 
@@ -708,12 +755,11 @@
         if (inp) inp.checked = true;
       });
       if (state.evd) $('#lp-evaluation-status').innerHTML = '<p class="verdict pass">Thank you. Your evaluation has been sent.</p>';
-      const replays = Object.keys(state.a).filter((qid) => qById[qid]).map((qid) => {
-        const a = answer(qid);
-        return adapter.checkAnswer(qid, a.ids, { replay: true }).then((r) => renderQuestion(qid, r, a.ids));
-      });
       Object.keys(state.a).forEach((qid) => { if (!qById[qid]) delete state.a[qid]; });
-      Promise.all(replays).then(renderQuizResult, renderQuizResult);
+      if (!state.sh) state.sh = Q.newSeed();
+      arrangeAll();
+      reviewOpen = isRevealed();
+      replayAll(false).then(renderQuizResult, renderQuizResult);
       const m = /^#page-(.+)$/.exec(location.hash);
       const start = m && (stepIndex(m[1]) >= 0 || m[1] === 'certificate') ? m[1] : (stepIndex(state.loc) >= 0 ? state.loc : steps[0].id);
       show(start, { focus: false, initial: true });

@@ -151,6 +151,7 @@ class Lms:
     base: str
     std: str  # scorm12 | scorm2004 | local
     preloaded: dict[str, int] = field(default_factory=dict)  # rows the LMS held at launch
+    pkg: str = ""  # the folder under pkg/ (default: the standard's own package)
 
     def start(self, preload: dict | None = None, name: str = LEARNER, hash: str = "") -> Lms:
         self.preloaded = {a: len(_rows((preload or {}).get(a)))
@@ -158,7 +159,8 @@ class Lms:
         self.page.goto(f"{self.base}/harness.html")
         api_std = "scorm2004" if self.std == "local" else self.std
         self.page.evaluate("([s, src, pre, name]) => lmsStart(s, src, pre, name)",
-                           [api_std, f"/pkg/{self.std}/index.html{hash}", preload, name])
+                           [api_std, f"/pkg/{self.pkg or self.std}/index.html{hash}", preload,
+                            name])
         self.frame.locator("html.ready").wait_for(state="attached")
         return self
 

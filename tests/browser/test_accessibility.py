@@ -159,11 +159,15 @@ def test_whole_course_with_the_keyboard_alone(lms_factory, course):
                 kb.type("Typed with the keyboard.")
         elif item.kind == "quiz":
             for q in course.quiz.questions:
-                ids = [o.id for o in q.options]
+                ids = sco.evaluate(  # as shown: the options are shuffled for each try
+                    "q => [...document.querySelectorAll('#question-' + q + ' .option')]"
+                    ".map(o => o.dataset.option)",
+                    q.id,
+                )
                 if q.multiple:
-                    for o in q.options:
-                        tab_to(f"q-{q.id}-{o.id}")
-                        if o.correct:
+                    for oid in ids:
+                        tab_to(f"q-{q.id}-{oid}")
+                        if oid in q.correct_ids:
                             kb.press("Space")
                 else:
                     tab_to(f"q-{q.id}-{ids[0]}")
