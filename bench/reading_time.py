@@ -7,7 +7,8 @@ The model, stated so it can be argued with: pages are read at `--wpm` (careful r
 professional material, slower than the ~240 wpm of light reading); each reflection prompt
 adds `--reflect` minutes of thinking and writing; quiz questions (scenario, prompt, options)
 are read and weighed at `--quiz-wpm`, and the notes shown after one try (the longest
-option note, standing for the chosen one, and the question's feedback) at `--wpm`. Estimates round up to whole minutes.
+option note, standing for the chosen one, and the question's feedback) at `--wpm`.
+Estimates round up to whole minutes.
 """
 
 from __future__ import annotations
