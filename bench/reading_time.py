@@ -6,7 +6,7 @@
 The model, stated so it can be argued with: pages are read at `--wpm` (careful reading of
 professional material, slower than the ~240 wpm of light reading); each reflection prompt
 adds `--reflect` minutes of thinking and writing; quiz questions (scenario, prompt, options)
-are read and weighed at `--quiz-wpm`, and the notes shown after one try (the longest
+are read and weighed at `--quiz-wpm`, and the notes shown after one try (an average
 option note, standing for the chosen one, and the question's feedback) at `--wpm`.
 Estimates round up to whole minutes.
 """
@@ -52,17 +52,18 @@ def main() -> None:
         for x in q.questions
     )
     notes = sum(
-        max((words(o.feedback) for o in x.options), default=0) + words(x.feedback_correct)
+        sum(words(o.feedback) for o in x.options) / max(len(x.options), 1)
+        + words(x.feedback_correct)
         for x in q.questions
     )
     q_est = math.ceil(asked / a.quiz_wpm + notes / a.wpm)
-    rows.append((f"quiz ({len(q.questions)} questions)", asked + notes, 0, q_est, q.minutes))
+    rows.append((f"quiz ({len(q.questions)} questions)", round(asked + notes), 0, q_est, q.minutes))
     e = course.evaluation
     rows.append(("evaluation", sum(words(x.prompt) for x in e.questions), 0, 2, e.minutes))
     print(f"{'step':34} {'words':>6} {'refl':>4} {'est':>4} {'claimed':>7}")
     for name, w, n, est, claimed in rows:
         print(f"{name:34} {w:>6} {n:>4} {est:>4} {claimed:>7}")
-    total_w = sum(r[1] for r in rows)
+    total_w = round(sum(r[1] for r in rows))
     total_est = sum(r[3] for r in rows)
     total_claimed = sum(r[4] for r in rows)
     print(f"{'total':34} {total_w:>6} {'':>4} {total_est:>4} {total_claimed:>7}")
