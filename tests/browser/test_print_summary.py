@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 
 from pypdf import PdfReader
 
@@ -15,7 +16,8 @@ def test_summary_page_prints_on_one_a4_page(page, server, course) -> None:
     page.locator("#page-summary").wait_for(state="visible")
     pdf = PdfReader(io.BytesIO(page.pdf(format="A4")))
     assert len(pdf.pages) == 1, f"the summary prints on {len(pdf.pages)} pages"
-    printed = " ".join(pdf.pages[0].extract_text().split())
+    text = unicodedata.normalize("NFKC", pdf.pages[0].extract_text())  # ﬁ ligatures: fi
+    printed = " ".join(text.split())
     for heading in re.findall(r"<h2[^>]*>(.*?)</h2>", summary.html):
         assert heading in printed
     assert "Previous" not in printed and "Save as PDF" not in printed  # pager, no-print note
