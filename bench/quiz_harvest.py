@@ -9,7 +9,7 @@ key and no other option's note before a pass (the default `reveal: after-pass`),
 verdicts are all it learns from. Two parts:
 
 - through the tool's real API (launches from the test LTI platform, SQLite in a temp folder),
-  `--learners` harvesters on the real course as it is (no attempts limit) and with
+  `--learners` harvesters on the real course with no attempts limit and with
   `attempts: 3` and `attempts: 2`: how many pass, and on which try;
 - the same harvester against the course model in this process, `--simulate` times, for the
   chance of passing within k tries (the API part shows the same on the real tool).
@@ -24,6 +24,7 @@ import itertools
 import json
 import logging
 import random
+import re
 import shutil
 import sys
 import tempfile
@@ -105,10 +106,11 @@ def variant(tmp: Path, attempts: int | None) -> Path:
     course_yaml.write_text(
         course_yaml.read_text().replace(f"id: {course.id}\n", f"id: {new_id}\n", 1)
     )
-    if attempts:
-        quiz = folder / "quiz.yaml"
-        text = quiz.read_text().replace("\nretake: true\n", "\n", 1)
-        quiz.write_text(f"attempts: {attempts}\n" + text)
+    # the course's own review settings give way to the variant's (top-level lines only)
+    quiz = folder / "quiz.yaml"
+    text = re.sub(r"^(attempts|reveal|retake):.*\n", "", quiz.read_text(), flags=re.M)
+    settings = f"attempts: {attempts}\n" if attempts else ""
+    quiz.write_text(settings + "reveal: after-pass\n" + text)
     return folder
 
 

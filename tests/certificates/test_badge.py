@@ -23,6 +23,7 @@ from lmspack.certificates.badge import (
     sign_credential,
     verify_badge,
 )
+from lmspack.certificates.snapshot import hours_and_minutes
 
 KID = "lmspack-2026-11"
 ISSUER = Issuer(
@@ -75,7 +76,7 @@ def test_credential_is_an_ob3_achievement_credential(snapshot) -> None:
     assert a["id"].startswith("https://cpd.example-council.gov.uk/achievements/resistance-prework/")
     assert a["name"] == snapshot.course_title
     assert snapshot.provider in a["description"]
-    assert "3 hours 59 minutes" in a["description"]
+    assert hours_and_minutes(snapshot.total_minutes) in a["description"]
     assert a["criteria"]["narrative"]
     assert [al["targetCode"] for al in a["alignment"]] == [o.id for o in snapshot.outcomes]
     for al, o in zip(a["alignment"], snapshot.outcomes, strict=True):

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from lmspack.certificates.pdf import certificate_html, certificate_pdf
-from lmspack.certificates.snapshot import OutcomeText
+from lmspack.certificates.snapshot import OutcomeText, hours_and_minutes
 
 from ..conftest import require
 from .conftest import font_problems, plain_text, reader, struct_elements
@@ -78,9 +78,9 @@ def test_text_is_selectable_and_complete(doc, snapshot) -> None:
         snapshot.facilitators[0],
         "20 November 2026",  # pre-work completed
         "3 December 2026",  # live session
-        "59 minutes",
-        "3 hours",
-        "3 hours 59 minutes",
+        hours_and_minutes(snapshot.prework_minutes),
+        hours_and_minutes(snapshot.live_session_minutes),
+        hours_and_minutes(snapshot.total_minutes),
         "86%",
         "pass mark 80%",
         "26 November 2026",  # issued
@@ -96,7 +96,7 @@ def test_without_live_session_only_prework_time_is_claimed(make_snapshot) -> Non
     s = make_snapshot(live_session_date=None)
     text = plain_text(reader(certificate_pdf(s)))
     assert "Live session" not in text
-    assert "Total 59 minutes" in text
+    assert f"Total {hours_and_minutes(s.prework_minutes)}" in text
 
 
 def test_long_content_still_fits_one_page(make_snapshot, course) -> None:

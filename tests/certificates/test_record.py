@@ -17,6 +17,7 @@ from lmspack.certificates.record import (
     record_markdown,
     record_pdf,
 )
+from lmspack.certificates.snapshot import hours_and_minutes
 from lmspack.course.model import REFLECTION_HEADINGS
 
 from .conftest import font_problems, plain_text, reader
@@ -81,11 +82,12 @@ def test_markdown_contains_everything(record, answers, course) -> None:
     assert PRIVACY_REMINDER in md
     assert PEER_PLACEHOLDER in md  # the peer reflection is empty: space is left for it
     assert "20 November 2026" in md and "3 December 2026" in md
-    assert "3 hours 59 minutes" in md
+    assert hours_and_minutes(course.cpd.total_minutes) in md
     assert "86% (passed; pass mark 80%)" in md
     for o in course.outcomes:
         assert o.text in md
-    assert "| E-learning (pre-work) | Online, self-paced | 20 November 2026 | 59 minutes |" in md
+    prework = hours_and_minutes(course.cpd.prework_minutes)
+    assert f"| E-learning (pre-work) | Online, self-paced | 20 November 2026 | {prework} |" in md
 
 
 def test_markdown_escapes_learner_text(record) -> None:

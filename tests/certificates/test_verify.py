@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from lmspack.certificates.codes import new_code
+from lmspack.certificates.snapshot import hours_and_minutes
 from lmspack.certificates.verify import verification_for
 
 
@@ -16,7 +17,7 @@ def test_valid_certificate_as_typed_by_a_person(snapshot) -> None:
     assert v.learner_name == snapshot.learner_name
     assert v.course_title == snapshot.course_title
     assert v.issued_at == snapshot.issued_at
-    assert v.cpd_time == "3 hours 59 minutes"
+    assert v.cpd_time == hours_and_minutes(snapshot.total_minutes)
     assert v.revoked_at is None and v.revoked_reason == ""
 
 
