@@ -24,6 +24,12 @@ _TYPE_NAMES = {
 }
 
 
+_NO_VALUE_HINT = (
+    "write the value after the colon on the same line. If it starts with #, put it in "
+    'quotes (title: "#1 tip"): a # after a space starts a comment, which YAML ignores.'
+)
+
+
 class Fields:
     """Wraps one mapping: `req`/`opt` read keys, `done` reports keys nobody read."""
 
@@ -47,8 +53,8 @@ class Fields:
     def line_of(self, key: str) -> int:
         return line_of(self.data, key, self.line) if isinstance(self.data, LineDict) else self.line
 
-    def error(self, key: str, message: str) -> None:
-        self.problems.add(self.file, self.line_of(key), self.name(key), message)
+    def error(self, key: str, message: str, hint: str = "") -> None:
+        self.problems.add(self.file, self.line_of(key), self.name(key), message, hint=hint)
 
     def req(self, key: str, kind: type, default: Any = None) -> Any:
         self._read.add(key)
@@ -67,6 +73,9 @@ class Fields:
 
     def _typed(self, key: str, kind: type, default: Any) -> Any:
         value = self.data.get(key)
+        if value is None:  # `title:` alone, or `title: #1 tip` (a # after a space is a comment)
+            self.error(key, "has no value", hint=_NO_VALUE_HINT)
+            return default
         if kind is str and isinstance(value, (int, float)) and not isinstance(value, bool):
             value = str(value)  # `version: 1.0` is text to an author
         if kind is int and isinstance(value, bool) or not isinstance(value, kind):

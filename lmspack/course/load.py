@@ -29,10 +29,12 @@ from .model import (
     Reflection,
 )
 from .quiz_review import read_question_shuffle, read_review
+from .yamlerrors import report_syntax_error
 from .yamlsrc import LineList, load_yaml
 
 PAGE_FILE_RE = re.compile(r"^(?:\d+[-_])?(?P<id>[a-z0-9][a-z0-9-]*)\.md$")
 FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?\n?", re.S | re.M)
+FRONT_MATTER_OPEN_RE = re.compile(r"\A---[ \t]*\r?\n")
 MIN_QUESTIONS_PER_OUTCOME = 2
 RESERVED_NAV = ("quiz", "evaluation")
 # The player uses these ids for its own steps (#page-results, #page-certificate).
@@ -44,7 +46,8 @@ def load_course(course_dir: str | Path) -> Course:
     root = Path(course_dir)
     problems = Problems()
     if not (root / "course.yaml").is_file():
-        problems.add(str(root / "course.yaml"), 0, "", "not found: is this a course folder?")
+        # The file is named relative to the course folder, like every other problem.
+        problems.add("course.yaml", 0, "", "not found: is this a course folder?")
         problems.raise_if_any()
     loader = _Loader(root, problems)
     course = loader.load()
@@ -57,6 +60,9 @@ class _Loader:
     def __init__(self, root: Path, problems: Problems):
         self.root = root
         self.problems = problems
+        # Files missing, unreadable or unparsable: what they hold is unknown, so checks that
+        # depend on them are skipped rather than reported falsely (e.g. "0 questions").
+        self.unread: set[str] = set()
 
     # -- files -------------------------------------------------------------------------
     def _yaml(self, name: str, required: bool = True) -> Any:
@@ -64,18 +70,21 @@ class _Loader:
         if not path.is_file():
             if required:
                 self.problems.add(name, 0, "", "file not found")
+                self.unread.add(name)
             return None
+        self.unread.add(name)
         try:
-            return load_yaml(path.read_text(encoding="utf-8-sig"))
+            text = path.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError as exc:
             self.problems.add(name, 0, "", f"not UTF-8 text ({exc.reason})")
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            line = mark.line + 1 if mark else 0
-            self.problems.add(name, line, "", f"YAML syntax error: {exc.problem or exc.context}")
+            return None
+        try:
+            data = load_yaml(text)
         except yaml.YAMLError as exc:
-            self.problems.add(name, 0, "", f"YAML syntax error: {exc}")
-        return None
+            report_syntax_error(self.problems, name, exc, text)
+            return None
+        self.unread.discard(name)
+        return data
 
     def _md(self, text: Any, file: str, line: int, field: str) -> str:
         if not text:
@@ -118,12 +127,14 @@ class _Loader:
         cert_raw = f.opt("certificate", dict, {})
         f.done()
 
-        self.outcome_ids = {o.id for o in outcomes}
+        # None: course.yaml's outcomes could not be read, so references to them go unchecked.
+        self.outcome_ids = {o.id for o in outcomes} if self.outcomes_read else None
         self.page_files = self._page_files()
         pages = self._pages()
+        self.unread_pages = set(self.page_files.values()) - {p.id for p in pages}
         quiz = self._quiz()
         evaluation = self._evaluation()
-        reflections = self._reflections({p.id for p in pages})
+        reflections = self._reflections(set(self.page_files.values()))
         nav = self._nav(nav_raw, f, pages, quiz, evaluation)
         cpd = self._cpd(cpd_raw, f, pages, quiz, evaluation)
         rules = self._certificate(cert_raw, f)
@@ -161,6 +172,7 @@ class _Loader:
 
     def _outcomes(self, f: Fields) -> list[Outcome]:
         raw = f.req("outcomes", list, [])
+        self.outcomes_read = f.ok and isinstance(f.data.get("outcomes"), list)
         outcomes: list[Outcome] = []
         self.outcome_lines: dict[str, int] = {}
         seen: set[str] = set()
@@ -175,7 +187,7 @@ class _Loader:
             seen.add(oid)
             outcomes.append(Outcome(oid, text))
             self.outcome_lines[oid] = line
-        if isinstance(raw, list) and not raw:
+        if self.outcomes_read and not raw:
             f.error("outcomes", "a course needs at least one learning outcome")
         return outcomes
 
@@ -244,6 +256,15 @@ class _Loader:
             self.problems.add(rel, 0, "", f"not UTF-8 text ({exc.reason})")
             return None
         m = FRONT_MATTER_RE.match(text)
+        if not m and FRONT_MATTER_OPEN_RE.match(text):
+            self.problems.add(
+                rel,
+                1,
+                "",
+                "front matter is opened with --- but never closed: add a line with just --- "
+                "after its last field (minutes:, or outcomes:)",
+            )
+            return None
         if not m:
             self.problems.add(
                 rel,
@@ -254,14 +275,8 @@ class _Loader:
             return None
         try:
             meta = load_yaml(m.group(1))
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            self.problems.add(
-                rel,
-                (mark.line + 2) if mark else 1,
-                "front matter",
-                f"YAML syntax error: {exc.problem or exc.context}",
-            )
+        except yaml.YAMLError as exc:
+            report_syntax_error(self.problems, rel, exc, m.group(1), line_offset=1)
             return None
         _shift_lines(meta, 1)
         f = Fields(meta, rel, self.problems, "", 1)
@@ -281,7 +296,7 @@ class _Loader:
     def _outcome_refs(self, f: Fields, key: str) -> list[str]:
         refs = f.opt(key, list, [])
         for ref in refs:
-            if ref not in self.outcome_ids:
+            if self.outcome_ids is not None and ref not in self.outcome_ids:
                 f.error(
                     key,
                     f"unknown outcome {ref!r} (outcomes: {', '.join(sorted(self.outcome_ids))})",
@@ -319,7 +334,7 @@ class _Loader:
             return None
         qid = q.ident("id")
         outcome = q.req("outcome", str, "")
-        if outcome and outcome not in self.outcome_ids:
+        if outcome and self.outcome_ids is not None and outcome not in self.outcome_ids:
             q.error(
                 "outcome",
                 f"unknown outcome {outcome!r} (outcomes: {', '.join(sorted(self.outcome_ids))})",
@@ -399,6 +414,8 @@ class _Loader:
         return tuple(options)
 
     def _check_coverage(self, outcomes: list[Outcome], quiz: Quiz, f: Fields) -> None:
+        if "quiz.yaml" in self.unread:
+            return  # its questions are unknown: "0 question(s)" would be false
         for o in outcomes:
             n = len(quiz.for_outcome(o.id))
             if n < MIN_QUESTIONS_PER_OUTCOME:
@@ -495,6 +512,8 @@ class _Loader:
             elif item in by_id:
                 p = by_id[item]
                 nav.append(NavItem("page", p.id, p.title, p.minutes))
+            elif item in self.unread_pages:
+                continue  # the page's own problem is reported; it is not missing
             else:
                 self.problems.add(
                     f.file, line, "nav", f"no page with id {item!r} (pages: {', '.join(by_id)})"

@@ -1,0 +1,181 @@
+"""YAML syntax errors in words an author can act on: where (line and column), the offending
+line, and a hint for the usual causes (a value that needs quotes, a tab, an indentation slip).
+
+The parser's own words stay in the message (they are true and searchable); the hint says
+what to change, worked out from the offending line rather than from the parser's wording,
+so libyaml and the pure-Python parser get the same advice.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import yaml
+
+from .errors import Problems
+
+# `key: value` on one line, optionally as a list item (`- key: value`). Flow collections
+# (`{a: 1}`) are left alone: their mistakes are explained by the generic hints.
+_KEY_VALUE = re.compile(
+    r"^[ \t]*(?:-[ \t]+)*(?P<key>[^\s#'\"{}\[\],:-][^:{}\[\],]*?):[ \t]+(?P<value>\S.*)$"
+)
+_DOUBLE_QUOTED = re.compile(r'^"(?:[^"\\]|\\.)*"[ \t]*(?:#.*)?$')
+_SINGLE_QUOTED = re.compile(r"^'(?:[^']|'')*'[ \t]*(?:#.*)?$")
+_INDICATORS = {
+    "*": "a value starting with * is read as a reference to an anchor (a YAML alias)",
+    "&": "a value starting with & is read as an anchor name",
+    "!": "a value starting with ! is read as a YAML tag",
+    "@": "YAML does not allow a value to start with @",
+    "`": "YAML does not allow a value to start with a backtick (`)",
+    "%": "YAML does not allow a value to start with %",
+    "[": "a value starting with [ is read as a list, which must close with ]",
+    "{": "a value starting with { is read as a mapping, which must close with }",
+}
+_STRUCTURE_WORDS = ("expected key", "block end", "indicator", "mapping values")
+
+
+@dataclass(frozen=True)
+class SyntaxExplained:
+    line: int  # 1-based within the parsed text; 0 when the parser gave no position
+    column: int  # 1-based; 0 when unknown
+    message: str
+    hint: str
+    source: str  # the offending line as written
+
+
+def explain(exc: yaml.YAMLError, text: str) -> SyntaxExplained:
+    """Turn a PyYAML error on `text` into a position, a message and a plain-English hint."""
+    problem = getattr(exc, "problem", None) or getattr(exc, "context", None) or str(exc)
+    message = f"YAML syntax error: {problem}"
+    marks = [m for m in (getattr(exc, "problem_mark", None), getattr(exc, "context_mark", None))
+             if m is not None]  # fmt: skip
+    if not marks:
+        return SyntaxExplained(0, 0, message, "", "")
+    lines = text.splitlines()
+
+    def source(mark) -> str:
+        return lines[mark.line] if mark.line < len(lines) else ""
+
+    for mark in marks:
+        line = source(mark)
+        tab = line.find("\t")
+        if tab != -1 and not line[:tab].strip():
+            return SyntaxExplained(
+                mark.line + 1, tab + 1, message,
+                "this line is indented with a tab: YAML only allows spaces for indenting. "
+                "Replace the tab with spaces (set your editor to insert spaces).",
+                line,
+            )  # fmt: skip
+    first = marks[0]
+    if "duplicate key" in problem:
+        return SyntaxExplained(
+            first.line + 1, first.column + 1, message,
+            "each field can appear only once at this level: keep one of them.",
+            source(first),
+        )  # fmt: skip
+    for mark in marks:
+        line = source(mark)
+        quoted = _needs_quotes(line)
+        if quoted:
+            why, fixed, start, column = quoted
+            return SyntaxExplained(
+                mark.line + 1, column + 1, message, f"{why}:\n{line[:start].strip()} {fixed}", line
+            )
+    if any(word in problem for word in _STRUCTURE_WORDS):
+        return SyntaxExplained(
+            first.line + 1, first.column + 1, message, _indent_hint(lines, first.line),
+            source(first),
+        )  # fmt: skip
+    return SyntaxExplained(first.line + 1, first.column + 1, message, "", source(first))
+
+
+def _needs_quotes(line: str) -> tuple[str, str, int, int] | None:
+    """If the line's value needs quotes: why, the value as it should be written, and the
+    0-based columns where the value starts and of the character that is the trouble."""
+    m = _KEY_VALUE.match(line)
+    if not m:
+        return None
+    value = m.group("value").rstrip()
+    start = m.start("value")
+    first = value[0]
+    quoted = {'"': _DOUBLE_QUOTED, "'": _SINGLE_QUOTED}.get(first)
+    if quoted and quoted.match(value):
+        return None
+    if quoted and value.count(first) == 1:
+        why = f"this value opens a quote ({first}) that is never closed. Close it"
+        return why, value + first, start, start
+    if quoted:
+        closed = value.index(first, 1) + 1
+        after = closed + len(value[closed:]) - len(value[closed:].lstrip())
+        why = (
+            f"this value starts with a quote ({first}), so YAML expects that quote to close "
+            "the whole value. If the quotes are part of the text, put the whole value in the "
+            "other kind of quotes"
+        )
+        return why, _quote(value), start, start + after
+    if first in _INDICATORS:
+        closes = {"[": "]", "{": "}"}.get(first)
+        if closes and value.endswith(closes):
+            return None
+        why = f"{_INDICATORS[first]}. If it is text, put the whole value in quotes"
+        return why, _quote(value), start, start
+    if ": " in value or value.endswith(":"):
+        why = 'contains ": "' if ": " in value else 'ends with ":"'
+        why = (
+            f"this value {why}, which YAML reads as the start of another field. "
+            "Put the whole value in quotes"
+        )
+        colon = value.find(": ")
+        return why, _quote(value), start, start + (colon if colon != -1 else len(value) - 1)
+    return None
+
+
+def _quote(value: str) -> str:
+    """The value in YAML quotes: double unless it holds a double quote or a backslash."""
+    if '"' in value or "\\" in value:
+        return "'" + value.replace("'", "''") + "'"
+    return f'"{value}"'
+
+
+def _indent_hint(lines: list[str], index: int) -> str:
+    """Say how this line's indent differs from the line above it."""
+    if index >= len(lines):
+        return (
+            "the file ended in the middle of something: look for a [ or { that is never "
+            "closed, or a quote that is never closed."
+        )
+    here = _indent(lines[index])
+    above = next((ln for ln in reversed(lines[:index]) if ln.strip() and
+                  not ln.lstrip().startswith("#")), None)  # fmt: skip
+    hint = (
+        "check the indentation: fields at the same level must start in the same column, "
+        "indented with spaces, and a field's value on the lines below it indented further"
+    )
+    if above is not None:
+        hint += (
+            f". This line starts at column {here + 1}, the line above it at column "
+            f"{_indent(above) + 1}"
+        )
+    return hint + "."
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def report_syntax_error(
+    problems: Problems, file: str, exc: yaml.YAMLError, text: str, line_offset: int = 0
+) -> None:
+    """Add `exc` as a syntax problem of `file`, whose parsed text starts at `line_offset`."""
+    x = explain(exc, text)
+    problems.add(
+        file,
+        x.line + line_offset if x.line else 0,
+        "",
+        x.message,
+        column=x.column,
+        hint=x.hint,
+        source=x.source,
+        syntax=True,
+    )

@@ -1,0 +1,266 @@
+"""A YAML syntax error is reported alone for its file, first, at file:line:col, with a hint
+that is right: applying the hint's suggested line makes the course load."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lmspack.cli import main
+from lmspack.course import CourseError, Problem, load_course
+from tests.test_load_errors import edit, line_of
+
+
+def problems(course: Path) -> list[Problem]:
+    with pytest.raises(CourseError) as info:
+        load_course(course)
+    return info.value.problems
+
+
+# (file, old, new, the text the caret points at, words in the hint, how the fixed value reads)
+MISTAKES = [
+    (
+        "course.yaml",
+        "title: My first lmspack course",
+        "title: Safeguarding: the basics",
+        ": the basics",
+        'contains ": "',
+        lambda c: c.title == "Safeguarding: the basics",
+    ),
+    (
+        "quiz.yaml",
+        "prompt: What is this course about?",
+        'prompt: "Safe" is the word here',
+        "is the word",
+        "starts with a quote",
+        lambda c: c.quiz.questions[0].prompt == "“Safe” is the word here",
+    ),
+    (
+        "quiz.yaml",
+        "prompt: What is this course about?",
+        "prompt: 'Safe' is the word here",
+        "is the word",
+        "starts with a quote",
+        lambda c: c.quiz.questions[0].prompt == "‘Safe’ is the word here",
+    ),
+    (
+        "quiz.yaml",
+        "prompt: Each page states",
+        "prompt: *Each* page states",
+        "*Each*",
+        "starting with * is read as a reference",
+        lambda c: c.quiz.questions[1].prompt.startswith("<em>Each</em> page"),
+    ),
+    (
+        "reflections.yaml",
+        "prompt: What is one thing",
+        "prompt: & what is one thing",
+        "& what",
+        "starting with & is read as an anchor",
+        lambda c: c.reflections[0].prompt.startswith("& what is one thing"),
+    ),
+    (
+        "course.yaml",
+        "provider: Your organisation",
+        "provider: @council",
+        "@council",
+        "start with @",
+        lambda c: c.provider == "@council",
+    ),
+    (
+        "pages/02-the-topic.md",
+        "title: The topic",
+        "title: `The` topic",
+        "`The`",
+        "backtick",
+        lambda c: c.pages[1].title == "`The` topic",
+    ),
+    (
+        "evaluation.yaml",
+        "title: Tell us what you thought",
+        "title: Evaluation: tell us what you thought",
+        ": tell us",
+        'contains ": "',
+        lambda c: c.evaluation.title == "Evaluation: tell us what you thought",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "caret_at", "hint_words", "fixed"),
+    MISTAKES,
+    ids=[f"{m[0]}:{m[2][:30]}" for m in MISTAKES],
+)
+def test_a_value_that_needs_quotes_is_reported_alone_with_a_fix_that_works(
+    course_copy: Path, file, old, new, caret_at, hint_words, fixed
+) -> None:
+    path = course_copy / file
+    if old not in path.read_text(encoding="utf-8"):
+        pytest.fail(f"{old!r} not in {file}")
+    edit(path, old, new)
+    found = problems(course_copy)
+    assert len(found) == 1, [str(p) for p in found]  # no knock-on problems anywhere
+    p = found[0]
+    line = line_of(path, new)
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    assert (p.file, p.line) == (file, line)
+    assert p.source == lines[line - 1].rstrip("\n")
+    assert p.source[p.column - 1 :].startswith(caret_at), (p.column, p.source)
+    assert p.message.startswith("YAML syntax error")
+    assert hint_words in p.hint, p.hint
+    suggested = p.hint.splitlines()[-1]
+    assert suggested.split(":")[0] == new.split(":")[0]  # the same field, now quoted
+    indent = p.source[: len(p.source) - len(p.source.lstrip())]
+    lines[line - 1] = f"{indent}{suggested}\n"
+    path.write_text("".join(lines), encoding="utf-8")
+    assert fixed(load_course(course_copy)), suggested
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "column", "hint_words"),
+    [
+        ("quiz.yaml", "    answer: true", "\tanswer: true", 1, "indented with a tab"),
+        ("course.yaml", "  - id: LO2", "\t- id: LO2", 1, "indented with a tab"),
+        ("quiz.yaml", "    answer: true", "     answer: true", 12, "check the indentation"),
+        ("quiz.yaml", "    answer: true", "   answer: true", 4, "check the indentation"),
+        ("pages/01-welcome.md", "minutes: 2", "  minutes: 2", 10, "check the indentation"),
+    ],
+)
+def test_tabs_and_indentation_get_their_own_hint(
+    course_copy: Path, file: str, old: str, new: str, column: int, hint_words: str
+) -> None:
+    path = course_copy / file
+    edit(path, old, new)
+    found = problems(course_copy)
+    assert len(found) == 1, [str(p) for p in found]
+    p = found[0]
+    assert (p.file, p.line, p.column) == (file, line_of(path, new), column), str(p)
+    assert hint_words in p.hint
+    assert p.source == path.read_text(encoding="utf-8").splitlines()[p.line - 1]
+
+
+def test_the_syntax_error_comes_first_then_the_other_files_problems(course_copy: Path) -> None:
+    edit(course_copy / "course.yaml", "pass_mark: 80", "pass_mark: 180")
+    edit(course_copy / "pages/01-welcome.md", "minutes: 2", "minutes: 0")
+    edit(course_copy / "quiz.yaml", "    answer: true", "\tanswer: true")
+    found = [str(p) for p in problems(course_copy)]
+    assert found[0].startswith(f"quiz.yaml:{line_of(course_copy / 'quiz.yaml', 'answer: true')}:1:")
+    assert found[1:] == [
+        f"course.yaml:{line_of(course_copy / 'course.yaml', 'pass_mark')}: pass_mark: "
+        "180 is not a percentage from 0 to 100",
+        f"pages/01-welcome.md:{line_of(course_copy / 'pages/01-welcome.md', 'minutes')}: "
+        "minutes: must be at least 1",
+    ]
+    assert not any("question(s)" in p for p in found)
+
+
+def test_a_page_that_does_not_parse_is_not_called_missing_elsewhere(course_copy: Path) -> None:
+    """reflections.yaml and nav name the page; its own syntax error is the one problem."""
+    edit(course_copy / "pages/02-the-topic.md", "title: The topic", "title: The: topic")
+    found = [str(p) for p in problems(course_copy)]
+    assert len(found) == 1 and found[0].startswith("pages/02-the-topic.md:2:11:"), found
+
+
+def test_a_missing_quiz_is_not_followed_by_zero_question_counts(course_copy: Path) -> None:
+    (course_copy / "quiz.yaml").unlink()
+    assert [str(p) for p in problems(course_copy)] == ["quiz.yaml: file not found"]
+
+
+def test_a_value_hidden_by_a_comment_says_so(course_copy: Path) -> None:
+    edit(course_copy / "course.yaml", "provider: Your organisation", "provider: #1 council")
+    (p,) = problems(course_copy)
+    line = line_of(course_copy / "course.yaml", "#1")
+    assert str(p) == f"course.yaml:{line}: provider: has no value"
+    assert "a # after a space starts a comment" in p.hint
+
+
+def test_front_matter_never_closed(course_copy: Path) -> None:
+    path = course_copy / "pages/01-welcome.md"
+    text = path.read_text(encoding="utf-8")
+    head, body = text.split("---\n", 2)[1:]
+    path.write_text(f"---\n{head}{body}", encoding="utf-8")
+    (p,) = problems(course_copy)
+    assert p.file == "pages/01-welcome.md" and p.line == 1
+    assert "opened with --- but never closed" in p.message
+    assert "missing" not in p.message
+
+
+def run_check(course: Path, *args: str):
+    return CliRunner().invoke(main, ["check", "-c", str(course), *args])
+
+
+def test_check_shows_the_line_a_caret_and_the_hint(course_copy: Path) -> None:
+    edit(course_copy / "course.yaml", "title: My first lmspack course", "title: Safe: basics")
+    result = run_check(course_copy)
+    assert result.exit_code == 1
+    line = line_of(course_copy / "course.yaml", "title:")
+    assert result.output.splitlines() == [
+        f"{course_copy}: 1 problem found",
+        f"  {course_copy}/course.yaml:{line}:12: YAML syntax error: "
+        "mapping values are not allowed in this context",
+        f"    {line} | title: Safe: basics",
+        f"    {' ' * len(str(line))} |            ^",
+        '    hint: this value contains ": ", which YAML reads as the start of another field. '
+        "Put the whole value in quotes:",
+        '          title: "Safe: basics"',
+    ]
+
+
+def test_not_found_names_the_path_once(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["check"])  # the default: -c course_src
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "course_src: 1 problem found",
+        "  course_src/course.yaml: not found: is this a course folder?",
+    ]
+
+
+def test_check_json_prints_the_problems_on_failure(course_copy: Path) -> None:
+    edit(course_copy / "course.yaml", "title: My first lmspack course", "title: Safe: basics")
+    edit(course_copy / "quiz.yaml", "outcome: LO2\n    type", "outcome: LO9\n    type")
+    result = CliRunner().invoke(main, ["check", "-c", str(course_copy), "--json"])
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert doc["ok"] is False
+    first = doc["problems"][0]
+    assert first == {
+        "file": f"{course_copy}/course.yaml",
+        "line": line_of(course_copy / "course.yaml", "title:"),
+        "column": 12,
+        "field": None,
+        "message": "YAML syntax error: mapping values are not allowed in this context",
+        "hint": first["hint"],
+    }
+    assert first["hint"].endswith('title: "Safe: basics"')
+    # course.yaml did not parse, so outcome LO9 cannot be called unknown: one problem only.
+    assert len(doc["problems"]) == 1
+
+
+def test_check_json_problem_fields(course_copy: Path) -> None:
+    edit(course_copy / "course.yaml", "pass_mark: 80", "pass_mark: 180")
+    result = CliRunner().invoke(main, ["check", "-c", str(course_copy), "--json"])
+    assert result.exit_code == 1
+    assert json.loads(result.stdout) == {
+        "ok": False,
+        "problems": [
+            {
+                "file": f"{course_copy}/course.yaml",
+                "line": line_of(course_copy / "course.yaml", "pass_mark"),
+                "column": None,
+                "field": "pass_mark",
+                "message": "180 is not a percentage from 0 to 100",
+                "hint": None,
+            }
+        ],
+    }
+
+
+def test_check_json_on_success_is_the_summary(course_copy: Path) -> None:
+    result = run_check(course_copy, "--json")
+    assert result.exit_code == 0
+    doc = json.loads(result.output)
+    assert doc["ok"] is True and doc["id"] == "my-course" and doc["questions"] == 4
