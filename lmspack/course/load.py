@@ -9,13 +9,9 @@ from typing import Any
 import yaml
 
 from .errors import CourseError, Problems
-from .fields import COURSE_ID_RE, ID_RE, OPTION_ID_RE, Fields
+from .fields import Fields
 from .markdown import LinkContext, render_inline, render_markdown, word_count
 from .model import (
-    CERTIFICATE_RULES,
-    EVALUATION_TYPES,
-    QUESTION_TYPES,
-    REFLECTION_HEADINGS,
     Course,
     Cpd,
     Evaluation,
@@ -29,6 +25,22 @@ from .model import (
     Reflection,
 )
 from .quiz_review import read_question_shuffle, read_review
+from .shapes import (
+    CERTIFICATE,
+    COURSE,
+    CPD,
+    EVALUATION,
+    EVALUATION_QUESTION,
+    FEEDBACK,
+    FRONT_MATTER,
+    ID_RE,
+    OPTION,
+    OUTCOME,
+    QUESTION,
+    QUIZ,
+    REFLECTION,
+    REFLECTIONS,
+)
 from .yamlerrors import report_syntax_error
 from .yamlsrc import LineList, load_yaml
 
@@ -105,26 +117,20 @@ class _Loader:
     def load(self) -> Course | None:
         self.media: set[str] = set()
         raw = self._yaml("course.yaml")
-        f = Fields(raw, "course.yaml", self.problems)
-        course_id = f.ident("id", COURSE_ID_RE)
-        title = f.req("title", str, "")
-        version = f.req("version", str, "")
-        if version and not re.fullmatch(r"[0-9A-Za-z.+-]{1,32}", version):
-            f.error("version", f"{version!r}: use digits, letters, dots and hyphens (e.g. 1.0.0)")
-        language = f.req("language", str, "en")
-        if language and not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*", language):
-            f.error("language", f"{language!r} is not a language tag like en-GB")
-        description = f.req("description", str, "")
-        audience = f.req("audience", str, "")
-        provider = f.req("provider", str, "")
+        f = Fields(raw, "course.yaml", self.problems, shape=COURSE)
+        course_id = f.get("id", "")
+        title = f.get("title", "")
+        version = f.get("version", "")
+        language = f.get("language", "en")
+        description = f.get("description", "")
+        audience = f.get("audience", "")
+        provider = f.get("provider", "")
         facilitators = self._str_list(f, "facilitators")
-        pass_mark = f.req("pass_mark", int, 80)
-        if pass_mark is not None and not 0 <= pass_mark <= 100:
-            f.error("pass_mark", f"{pass_mark} is not a percentage from 0 to 100")
+        pass_mark = f.get("pass_mark", 80)
         outcomes = self._outcomes(f)
-        cpd_raw = f.opt("cpd", dict, {})
-        nav_raw = f.opt("nav", list, None)
-        cert_raw = f.opt("certificate", dict, {})
+        cpd_raw = f.get("cpd", {})
+        nav_raw = f.get("nav", None)
+        cert_raw = f.get("certificate", {})
         f.done()
 
         # None: course.yaml's outcomes could not be read, so references to them go unchecked.
@@ -164,23 +170,23 @@ class _Loader:
         )
 
     def _str_list(self, f: Fields, key: str) -> list[str]:
-        items = f.opt(key, list, [])
+        items = f.get(key, [])
         if not all(isinstance(i, str) and i.strip() for i in items):
             f.error(key, "should be a list of non-empty texts")
             return []
         return [i.strip() for i in items]
 
     def _outcomes(self, f: Fields) -> list[Outcome]:
-        raw = f.req("outcomes", list, [])
+        raw = f.get("outcomes", [])
         self.outcomes_read = f.ok and isinstance(f.data.get("outcomes"), list)
         outcomes: list[Outcome] = []
         self.outcome_lines: dict[str, int] = {}
         seen: set[str] = set()
         for i, item in enumerate(raw):
             line = raw.item_lines[i] if isinstance(raw, LineList) else f.line
-            o = Fields(item, f.file, self.problems, f"outcomes[{i}]", line)
-            oid = o.ident("id")
-            text = o.req("text", str, "")
+            o = Fields(item, f.file, self.problems, f"outcomes[{i}]", line, OUTCOME)
+            oid = o.get("id", "")
+            text = o.get("text", "")
             o.done()
             if oid in seen:
                 o.error("id", f"duplicate outcome id {oid!r}")
@@ -192,24 +198,22 @@ class _Loader:
         return outcomes
 
     def _cpd(self, raw: dict, f: Fields, pages: list[Page], quiz: Quiz, ev: Evaluation) -> Cpd:
-        c = Fields(raw, f.file, self.problems, "cpd", f.line_of("cpd"))
+        c = Fields(raw, f.file, self.problems, "cpd", f.line_of("cpd"), CPD)
         default = sum(p.minutes for p in pages) + quiz.minutes + ev.minutes
-        prework = c.opt("prework_minutes", int, default)
-        live = c.opt("live_session_minutes", int, 0)
-        mode = c.opt("live_session_mode", str, "")
+        prework = c.get("prework_minutes", default)
+        live = c.get("live_session_minutes", 0)
+        mode = c.get("live_session_mode", "")
         c.done()
-        for key, value in (("prework_minutes", prework), ("live_session_minutes", live)):
-            if value is not None and value < 0:
-                c.error(key, "must not be negative")
         return Cpd(prework, live, mode)
 
     def _certificate(self, raw: dict, f: Fields) -> tuple[str, ...]:
-        c = Fields(raw, f.file, self.problems, "certificate", f.line_of("certificate"))
-        rules = c.opt("require", list, ["pages", "quiz", "evaluation"])
+        c = Fields(raw, f.file, self.problems, "certificate", f.line_of("certificate"), CERTIFICATE)
+        rules = c.get("require", ["pages", "quiz", "evaluation"])
         c.done()
+        allowed = CERTIFICATE.fields["require"].kind.item.choices
         for rule in rules:
-            if rule not in CERTIFICATE_RULES:
-                c.error("require", f"unknown rule {rule!r} (use: {', '.join(CERTIFICATE_RULES)})")
+            if rule not in allowed:
+                c.error("require", f"unknown rule {rule!r} (use: {', '.join(allowed)})")
         return tuple(rules)
 
     # -- pages -------------------------------------------------------------------------
@@ -279,11 +283,9 @@ class _Loader:
             report_syntax_error(self.problems, rel, exc, m.group(1), line_offset=1)
             return None
         _shift_lines(meta, 1)
-        f = Fields(meta, rel, self.problems, "", 1)
-        title = f.req("title", str, "")
-        minutes = f.req("minutes", int, 0)
-        if minutes is not None and minutes < 1:
-            f.error("minutes", "must be at least 1")
+        f = Fields(meta, rel, self.problems, "", 1, FRONT_MATTER)
+        title = f.get("title", "")
+        minutes = f.get("minutes", 0)
         outcomes = self._outcome_refs(f, "outcomes")
         f.done()
         body = text[m.end() :]
@@ -294,7 +296,7 @@ class _Loader:
         return Page(pid, title, minutes or 0, tuple(outcomes), html, rel, word_count(body))
 
     def _outcome_refs(self, f: Fields, key: str) -> list[str]:
-        refs = f.opt(key, list, [])
+        refs = f.get(key, [])
         for ref in refs:
             if self.outcome_ids is not None and ref not in self.outcome_ids:
                 f.error(
@@ -306,12 +308,12 @@ class _Loader:
     # -- quiz --------------------------------------------------------------------------
     def _quiz(self) -> Quiz:
         file = "quiz.yaml"
-        f = Fields(self._yaml(file), file, self.problems)
-        title = f.opt("title", str, "Check your understanding")
-        minutes = f.req("minutes", int, 0)
-        intro = self._md(f.opt("intro", str, ""), file, f.line_of("intro"), "intro")
+        f = Fields(self._yaml(file), file, self.problems, shape=QUIZ)
+        title = f.get("title", "Check your understanding")
+        minutes = f.get("minutes", 0)
+        intro = self._md(f.get("intro", ""), file, f.line_of("intro"), "intro")
         review, retake = read_review(f)
-        raw = f.req("questions", list, [])
+        raw = f.get("questions", [])
         f.done()
         questions: list[Question] = []
         seen: set[str] = set()
@@ -329,37 +331,36 @@ class _Loader:
         return Quiz(title, minutes or 0, intro, tuple(questions), retake, review)
 
     def _question(self, item: Any, file: str, i: int, line: int) -> Question | None:
-        q = Fields(item, file, self.problems, f"questions[{i}]", line)
+        q = Fields(item, file, self.problems, f"questions[{i}]", line, QUESTION)
         if not q.ok:
             return None
-        qid = q.ident("id")
-        outcome = q.req("outcome", str, "")
+        qid = q.get("id", "")
+        outcome = q.get("outcome", "")
         if outcome and self.outcome_ids is not None and outcome not in self.outcome_ids:
             q.error(
                 "outcome",
                 f"unknown outcome {outcome!r} (outcomes: {', '.join(sorted(self.outcome_ids))})",
             )
-        qtype = q.req("type", str, "single")
-        if qtype not in QUESTION_TYPES:
-            q.error("type", f"unknown type {qtype!r} (use: {', '.join(QUESTION_TYPES)})")
-        prompt = q.req("prompt", str, "")
-        scenario = q.opt("scenario", str, "")
+        qtype = q.get("type", "single")
+        prompt = q.get("prompt", "")
+        scenario = q.get("scenario", "")
         if qtype == "scenario" and not scenario:
             q.error("scenario", "a scenario question needs a `scenario:` text")
         elif scenario and qtype != "scenario":
             q.error("scenario", "only `type: scenario` questions have a scenario")
         fb = Fields(
-            q.req("feedback", dict, {}),
+            q.get("feedback", {}),
             file,
             self.problems,
             q.name("feedback"),
             q.line_of("feedback"),
+            FEEDBACK,
         )
-        fb_correct = fb.req("correct", str, "")
-        fb_incorrect = fb.req("incorrect", str, "")
+        fb_correct = fb.get("correct", "")
+        fb_incorrect = fb.get("incorrect", "")
         fb.done()
         if qtype == "true-false":
-            answer = q.req("answer", bool, True)
+            answer = q.req("answer", bool, True)  # QUESTION's `when`: required for true-false
             options = (
                 Option("true", "True", answer is True),
                 Option("false", "False", answer is False),
@@ -385,22 +386,22 @@ class _Loader:
     def _options(self, q: Fields, qtype: str) -> tuple[Option, ...]:
         if "answer" in q.data:
             q.error("answer", "`answer:` is for true-false questions; mark options `correct: true`")
-        raw = q.req("options", list, [])
+        raw = q.req("options", list, [])  # QUESTION's `when`: required but for true-false
         options: list[Option] = []
         seen: set[str] = set()
         for j, item in enumerate(raw):
             line = raw.item_lines[j] if isinstance(raw, LineList) else q.line
-            o = Fields(item, q.file, self.problems, q.name(f"options[{j}]"), line)
-            oid = o.ident("id", OPTION_ID_RE)
-            text = o.req("text", str, "")
-            correct = o.opt("correct", bool, False)
-            feedback = o.opt("feedback", str, "")
+            o = Fields(item, q.file, self.problems, q.name(f"options[{j}]"), line, OPTION)
+            oid = o.get("id", "")
+            text = o.get("text", "")
+            correct = o.get("correct", False)
+            feedback = o.get("feedback", "")
             o.done()
             if oid in seen:
                 o.error("id", f"duplicate option id {oid!r}")
             seen.add(oid)
             options.append(Option(oid, render_inline(text), bool(correct), render_inline(feedback)))
-        if isinstance(raw, list) and raw and len(raw) < 2:
+        if isinstance(q.data.get("options"), list) and len(raw) < 2:
             q.error("options", "a question needs at least two options")
         n_correct = sum(o.correct for o in options)
         if raw and n_correct == 0:
@@ -433,26 +434,21 @@ class _Loader:
         raw_doc = self._yaml(file, required=False)
         if raw_doc is None:
             return []
-        f = Fields(raw_doc, file, self.problems)
-        raw = f.req("reflections", list, [])
+        f = Fields(raw_doc, file, self.problems, shape=REFLECTIONS)
+        raw = f.get("reflections", [])
         f.done()
         result: list[Reflection] = []
         seen: set[str] = set()
         for i, item in enumerate(raw):
             line = raw.item_lines[i] if isinstance(raw, LineList) else f.line
-            r = Fields(item, file, self.problems, f"reflections[{i}]", line)
-            rid = r.ident("id")
-            page = r.req("page", str, "")
+            r = Fields(item, file, self.problems, f"reflections[{i}]", line, REFLECTION)
+            rid = r.get("id", "")
+            page = r.get("page", "")
             if page and page not in page_ids:
                 r.error("page", f"no page with id {page!r}")
-            heading = r.req("heading", str, "learned")
-            if heading not in REFLECTION_HEADINGS:
-                r.error(
-                    "heading",
-                    f"unknown heading {heading!r} (use: {', '.join(REFLECTION_HEADINGS)})",
-                )
-            prompt = r.req("prompt", str, "")
-            hint = r.opt("hint", str, "")
+            heading = r.get("heading", "learned")
+            prompt = r.get("prompt", "")
+            hint = r.get("hint", "")
             r.done()
             if rid in seen:
                 r.error("id", f"duplicate reflection id {rid!r}")
@@ -462,23 +458,21 @@ class _Loader:
 
     def _evaluation(self) -> Evaluation:
         file = "evaluation.yaml"
-        f = Fields(self._yaml(file), file, self.problems)
-        title = f.opt("title", str, "Evaluation")
-        minutes = f.req("minutes", int, 0)
-        intro = self._md(f.opt("intro", str, ""), file, f.line_of("intro"), "intro")
-        raw = f.req("questions", list, [])
+        f = Fields(self._yaml(file), file, self.problems, shape=EVALUATION)
+        title = f.get("title", "Evaluation")
+        minutes = f.get("minutes", 0)
+        intro = self._md(f.get("intro", ""), file, f.line_of("intro"), "intro")
+        raw = f.get("questions", [])
         f.done()
         questions: list[EvaluationQuestion] = []
         seen: set[str] = set()
         for i, item in enumerate(raw):
             line = raw.item_lines[i] if isinstance(raw, LineList) else f.line
-            e = Fields(item, file, self.problems, f"questions[{i}]", line)
-            eid = e.ident("id")
-            etype = e.req("type", str, "text")
-            if etype not in EVALUATION_TYPES:
-                e.error("type", f"unknown type {etype!r} (use: {', '.join(EVALUATION_TYPES)})")
-            prompt = e.req("prompt", str, "")
-            required = e.opt("required", bool, etype != "text")
+            e = Fields(item, file, self.problems, f"questions[{i}]", line, EVALUATION_QUESTION)
+            eid = e.get("id", "")
+            etype = e.get("type", "text")
+            prompt = e.get("prompt", "")
+            required = e.get("required", etype != "text")
             e.done()
             if eid in seen:
                 e.error("id", f"duplicate evaluation question id {eid!r}")
