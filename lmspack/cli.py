@@ -64,7 +64,11 @@ def new(directory: Path) -> None:
         dirs_exist_ok=True,
         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
     )
-    click.echo(f"Created {target}")
+    from .course.schema import add_modelines, write_schemas
+
+    write_schemas(directory / "schemas")
+    add_modelines(target, directory / "schemas")
+    click.echo(f"Created {target} (and {directory / 'schemas'} for your editor)")
     click.echo(f"Next: cd {directory} && lmspack check && lmspack build && lmspack preview")
 
 
@@ -112,6 +116,25 @@ def check(course_dir: Path, as_json: bool) -> None:
         f"  CPD: {course.cpd.prework_minutes} min pre-work + "
         f"{course.cpd.live_session_minutes} min live session"
     )
+
+
+@main.command()
+@click.option(
+    "--out",
+    "out_dir",
+    default="schemas",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Where the .schema.json files go.",
+)
+def schema(out_dir: Path) -> None:
+    """Write JSON Schemas of the course files, so an editor checks them as you type."""
+    from .course.schema import modeline, write_schemas
+
+    for path in write_schemas(out_dir):
+        click.echo(f"Wrote {path}")
+    click.echo("Name a schema on a YAML file's first line, e.g. in course_src/course.yaml:")
+    click.echo(f"  {modeline(Path('course_src'), out_dir, 'course')}")
 
 
 @main.command()
