@@ -15,7 +15,7 @@ from jsonschema import Draft7Validator
 
 from lmspack.cli import main
 from lmspack.course import CourseError, load_course
-from lmspack.course.load import FRONT_MATTER_RE
+from lmspack.course.load_pages import FRONT_MATTER_RE
 from lmspack.course.schema import schema_for
 from lmspack.course.shapes import FILES
 from lmspack.course.yamlsrc import load_yaml

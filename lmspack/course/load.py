@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -10,47 +9,33 @@ import yaml
 
 from .errors import CourseError, Problems
 from .fields import Fields
-from .markdown import LinkContext, render_inline, render_markdown, word_count
+from .load_pages import RESERVED_NAV, PagesLoader
+from .load_quiz import QuizLoader
+from .markdown import LinkContext, render_markdown
 from .model import (
     Course,
     Cpd,
     Evaluation,
     EvaluationQuestion,
     NavItem,
-    Option,
     Outcome,
     Page,
-    Question,
     Quiz,
     Reflection,
 )
-from .quiz_review import read_question_shuffle, read_review
 from .shapes import (
     CERTIFICATE,
     COURSE,
     CPD,
     EVALUATION,
     EVALUATION_QUESTION,
-    FEEDBACK,
-    FRONT_MATTER,
     ID_RE,
-    OPTION,
     OUTCOME,
-    QUESTION,
-    QUIZ,
     REFLECTION,
     REFLECTIONS,
 )
 from .yamlerrors import report_syntax_error
 from .yamlsrc import LineList, load_yaml
-
-PAGE_FILE_RE = re.compile(r"^(?:\d+[-_])?(?P<id>[a-z0-9][a-z0-9-]*)\.md$")
-FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?\n?", re.S | re.M)
-FRONT_MATTER_OPEN_RE = re.compile(r"\A---[ \t]*\r?\n")
-MIN_QUESTIONS_PER_OUTCOME = 2
-RESERVED_NAV = ("quiz", "evaluation")
-# The player uses these ids for its own steps (#page-results, #page-certificate).
-RESERVED_PAGE_IDS = (*RESERVED_NAV, "results", "certificate")
 
 
 def load_course(course_dir: str | Path) -> Course:
@@ -68,7 +53,9 @@ def load_course(course_dir: str | Path) -> Course:
     return course
 
 
-class _Loader:
+class _Loader(PagesLoader, QuizLoader):
+    """Reads course.yaml and the files it needs; pages and quiz are read by the mixins."""
+
     def __init__(self, root: Path, problems: Problems):
         self.root = root
         self.problems = problems
@@ -216,218 +203,6 @@ class _Loader:
                 c.error("require", f"unknown rule {rule!r} (use: {', '.join(allowed)})")
         return tuple(rules)
 
-    # -- pages -------------------------------------------------------------------------
-    def _page_files(self) -> dict[str, str]:
-        pages_dir = self.root / "pages"
-        result: dict[str, str] = {}
-        if not pages_dir.is_dir():
-            self.problems.add("pages/", 0, "", "folder not found: a course needs at least one page")
-            return result
-        seen: dict[str, str] = {}
-        for path in sorted(pages_dir.glob("*.md")):
-            m = PAGE_FILE_RE.match(path.name)
-            rel = f"pages/{path.name}"
-            if not m:
-                self.problems.add(
-                    rel,
-                    0,
-                    "",
-                    "page file names are NN-page-id.md (lowercase letters, digits, hyphens)",
-                )
-                continue
-            pid = m.group("id")
-            if pid in RESERVED_PAGE_IDS:
-                self.problems.add(rel, 0, "", f"page id {pid!r} is reserved for the player's "
-                                  f"own {pid} page: rename the file")
-                continue
-            if pid in seen:
-                self.problems.add(rel, 0, "", f"duplicate page id {pid!r} (also {seen[pid]})")
-                continue
-            seen[pid] = rel
-            result[path.name] = pid
-        if pages_dir.is_dir() and not result and not self.problems.items:
-            self.problems.add("pages/", 0, "", "no pages: add a file like 01-welcome.md")
-        return result
-
-    def _pages(self) -> list[Page]:
-        return [p for p in (self._page(name, pid) for name, pid in self.page_files.items()) if p]
-
-    def _page(self, name: str, pid: str) -> Page | None:
-        rel = f"pages/{name}"
-        try:
-            text = (self.root / "pages" / name).read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError as exc:
-            self.problems.add(rel, 0, "", f"not UTF-8 text ({exc.reason})")
-            return None
-        m = FRONT_MATTER_RE.match(text)
-        if not m and FRONT_MATTER_OPEN_RE.match(text):
-            self.problems.add(
-                rel,
-                1,
-                "",
-                "front matter is opened with --- but never closed: add a line with just --- "
-                "after its last field (minutes:, or outcomes:)",
-            )
-            return None
-        if not m:
-            self.problems.add(
-                rel,
-                1,
-                "",
-                "missing front matter: start the file with ---, title:, minutes:, then ---",
-            )
-            return None
-        try:
-            meta = load_yaml(m.group(1))
-        except yaml.YAMLError as exc:
-            report_syntax_error(self.problems, rel, exc, m.group(1), line_offset=1)
-            return None
-        _shift_lines(meta, 1)
-        f = Fields(meta, rel, self.problems, "", 1, FRONT_MATTER)
-        title = f.get("title", "")
-        minutes = f.get("minutes", 0)
-        outcomes = self._outcome_refs(f, "outcomes")
-        f.done()
-        body = text[m.end() :]
-        body_offset = text[: m.end()].count("\n")
-        if not body.strip():
-            self.problems.add(rel, body_offset + 1, "body", "page has no text")
-        html = self._md(body, rel, body_offset, "body")
-        return Page(pid, title, minutes or 0, tuple(outcomes), html, rel, word_count(body))
-
-    def _outcome_refs(self, f: Fields, key: str) -> list[str]:
-        refs = f.get(key, [])
-        for ref in refs:
-            if self.outcome_ids is not None and ref not in self.outcome_ids:
-                f.error(
-                    key,
-                    f"unknown outcome {ref!r} (outcomes: {', '.join(sorted(self.outcome_ids))})",
-                )
-        return [str(r) for r in refs]
-
-    # -- quiz --------------------------------------------------------------------------
-    def _quiz(self) -> Quiz:
-        file = "quiz.yaml"
-        f = Fields(self._yaml(file), file, self.problems, shape=QUIZ)
-        title = f.get("title", "Check your understanding")
-        minutes = f.get("minutes", 0)
-        intro = self._md(f.get("intro", ""), file, f.line_of("intro"), "intro")
-        review, retake = read_review(f)
-        raw = f.get("questions", [])
-        f.done()
-        questions: list[Question] = []
-        seen: set[str] = set()
-        for i, item in enumerate(raw):
-            line = raw.item_lines[i] if isinstance(raw, LineList) else f.line
-            q = self._question(item, file, i, line)
-            if q is None:
-                continue
-            if q.id in seen:
-                self.problems.add(
-                    file, line, f"questions[{i}].id", f"duplicate question id {q.id!r}"
-                )
-            seen.add(q.id)
-            questions.append(q)
-        return Quiz(title, minutes or 0, intro, tuple(questions), retake, review)
-
-    def _question(self, item: Any, file: str, i: int, line: int) -> Question | None:
-        q = Fields(item, file, self.problems, f"questions[{i}]", line, QUESTION)
-        if not q.ok:
-            return None
-        qid = q.get("id", "")
-        outcome = q.get("outcome", "")
-        if outcome and self.outcome_ids is not None and outcome not in self.outcome_ids:
-            q.error(
-                "outcome",
-                f"unknown outcome {outcome!r} (outcomes: {', '.join(sorted(self.outcome_ids))})",
-            )
-        qtype = q.get("type", "single")
-        prompt = q.get("prompt", "")
-        scenario = q.get("scenario", "")
-        if qtype == "scenario" and not scenario:
-            q.error("scenario", "a scenario question needs a `scenario:` text")
-        elif scenario and qtype != "scenario":
-            q.error("scenario", "only `type: scenario` questions have a scenario")
-        fb = Fields(
-            q.get("feedback", {}),
-            file,
-            self.problems,
-            q.name("feedback"),
-            q.line_of("feedback"),
-            FEEDBACK,
-        )
-        fb_correct = fb.get("correct", "")
-        fb_incorrect = fb.get("incorrect", "")
-        fb.done()
-        if qtype == "true-false":
-            answer = q.req("answer", bool, True)  # QUESTION's `when`: required for true-false
-            options = (
-                Option("true", "True", answer is True),
-                Option("false", "False", answer is False),
-            )
-            if "options" in q.data:
-                q.error("options", "true-false questions take `answer: true|false`, not options")
-        else:
-            options = self._options(q, qtype)
-        shuffle = read_question_shuffle(q, qtype)
-        q.done()
-        return Question(
-            id=qid,
-            outcome=outcome,
-            type=qtype,
-            prompt=render_inline(prompt),
-            options=options,
-            feedback_correct=render_inline(fb_correct),
-            feedback_incorrect=render_inline(fb_incorrect),
-            scenario_html=self._md(scenario, file, q.line_of("scenario"), q.name("scenario")),
-            shuffle=shuffle,
-        )
-
-    def _options(self, q: Fields, qtype: str) -> tuple[Option, ...]:
-        if "answer" in q.data:
-            q.error("answer", "`answer:` is for true-false questions; mark options `correct: true`")
-        raw = q.req("options", list, [])  # QUESTION's `when`: required but for true-false
-        options: list[Option] = []
-        seen: set[str] = set()
-        for j, item in enumerate(raw):
-            line = raw.item_lines[j] if isinstance(raw, LineList) else q.line
-            o = Fields(item, q.file, self.problems, q.name(f"options[{j}]"), line, OPTION)
-            oid = o.get("id", "")
-            text = o.get("text", "")
-            correct = o.get("correct", False)
-            feedback = o.get("feedback", "")
-            o.done()
-            if oid in seen:
-                o.error("id", f"duplicate option id {oid!r}")
-            seen.add(oid)
-            options.append(Option(oid, render_inline(text), bool(correct), render_inline(feedback)))
-        if isinstance(q.data.get("options"), list) and len(raw) < 2:
-            q.error("options", "a question needs at least two options")
-        n_correct = sum(o.correct for o in options)
-        if raw and n_correct == 0:
-            q.error("options", "no option is marked `correct: true`")
-        elif qtype in ("single", "scenario") and n_correct > 1:
-            q.error(
-                "options",
-                f"{n_correct} options are correct; a {qtype} question has one "
-                "(use type: multiple for more)",
-            )
-        return tuple(options)
-
-    def _check_coverage(self, outcomes: list[Outcome], quiz: Quiz, f: Fields) -> None:
-        if "quiz.yaml" in self.unread:
-            return  # its questions are unknown: "0 question(s)" would be false
-        for o in outcomes:
-            n = len(quiz.for_outcome(o.id))
-            if n < MIN_QUESTIONS_PER_OUTCOME:
-                self.problems.add(
-                    "course.yaml",
-                    self.outcome_lines.get(o.id, f.line_of("outcomes")),
-                    f"outcomes.{o.id}",
-                    f"outcome {o.id!r} has {n} question(s) in quiz.yaml; "
-                    f"each outcome needs at least {MIN_QUESTIONS_PER_OUTCOME}",
-                )
-
     # -- reflections, evaluation, nav, media -------------------------------------------
     def _reflections(self, page_ids: set[str]) -> list[Reflection]:
         file = "reflections.yaml"
@@ -533,20 +308,6 @@ class _Loader:
                     files[path.relative_to(self.root).as_posix()] = path.read_bytes()
         return files
 
-
-def _shift_lines(value: Any, by: int) -> None:
-    """Front matter starts after the opening `---`: shift its lines to file lines."""
-    if hasattr(value, "line"):
-        value.line += by
-    if hasattr(value, "key_lines"):
-        for k in value.key_lines:
-            value.key_lines[k] += by
-        for v in value.values():
-            _shift_lines(v, by)
-    if hasattr(value, "item_lines"):
-        value.item_lines = [n + by for n in value.item_lines]
-        for v in value:
-            _shift_lines(v, by)
 
 
 __all__ = ["load_course", "CourseError", "ID_RE"]
