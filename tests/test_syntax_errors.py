@@ -86,6 +86,22 @@ MISTAKES = [
         'contains ": "',
         lambda c: c.evaluation.title == "Evaluation: tell us what you thought",
     ),
+    (
+        "quiz.yaml",
+        "{id: b, text: Something else, feedback: Look again at the topic page.}",
+        "{id: b, text: Something else, feedback: Look again: the topic page.}",
+        "Look again: the topic",
+        "written between { and }",
+        lambda c: c.quiz.questions[0].options[1].feedback == "Look again: the topic page.",
+    ),
+    (
+        "quiz.yaml",
+        "{id: b, text: Something else, feedback: Look again at the topic page.}",
+        '{id: b, text: "Something" else, feedback: Look again at the topic page.}',
+        '"Something" else',
+        "written between { and }",
+        lambda c: c.quiz.questions[0].options[1].text == "“Something” else",
+    ),
 ]
 
 
@@ -112,7 +128,7 @@ def test_a_value_that_needs_quotes_is_reported_alone_with_a_fix_that_works(
     assert p.message.startswith("YAML syntax error")
     assert hint_words in p.hint, p.hint
     suggested = p.hint.splitlines()[-1]
-    assert suggested.split(":")[0] == new.split(":")[0]  # the same field, now quoted
+    assert new.split(":")[0] in suggested.split(":")[0]  # the same field, now quoted
     indent = p.source[: len(p.source) - len(p.source.lstrip())]
     lines[line - 1] = f"{indent}{suggested}\n"
     path.write_text("".join(lines), encoding="utf-8")
@@ -127,6 +143,10 @@ def test_a_value_that_needs_quotes_is_reported_alone_with_a_fix_that_works(
         ("quiz.yaml", "    answer: true", "     answer: true", 12, "check the indentation"),
         ("quiz.yaml", "    answer: true", "   answer: true", 4, "check the indentation"),
         ("pages/01-welcome.md", "minutes: 2", "  minutes: 2", 10, "check the indentation"),
+        ("course.yaml", "version: 0.1.0", "version 0.1.0", 1, 'this line has no ": "'),
+        ("course.yaml", "audience: Practitioners", "audience:Practitioners", 1, 'has no ": "'),
+        ("quiz.yaml", "    prompt: Each page", "    prompt Each page", 5, 'has no ": "'),
+        ("quiz.yaml", "{id: c, text: Three}", "{id: c, text: Three", 9, "is never closed"),
     ],
 )
 def test_tabs_and_indentation_get_their_own_hint(

@@ -33,6 +33,9 @@ _INDICATORS = {
     "{": "a value starting with { is read as a mapping, which must close with }",
 }
 _STRUCTURE_WORDS = ("expected key", "block end", "indicator", "mapping values")
+# `key: ` inside a one-line {...} mapping.
+_FLOW_KEY = re.compile(r"[{,][ \t]*([A-Za-z_][\w.-]*):[ \t]+")
+_CLOSERS = {"{": "}", "[": "]"}
 
 
 @dataclass(frozen=True)
@@ -82,12 +85,94 @@ def explain(exc: yaml.YAMLError, text: str) -> SyntaxExplained:
             return SyntaxExplained(
                 mark.line + 1, column + 1, message, f"{why}:\n{line[:start].strip()} {fixed}", line
             )
-    if any(word in problem for word in _STRUCTURE_WORDS):
+    for mark in marks:
+        line = source(mark)
+        flow = _flow_fix(line, mark.column)
+        if flow:
+            column, fixed = flow
+            return SyntaxExplained(
+                mark.line + 1, column + 1, message,
+                "this line is a mapping written between { and }, where a value that contains "
+                '": " or a comma, or that starts with a quote, must be in quotes:\n'
+                + fixed.strip(),
+                line,
+            )  # fmt: skip
+    for mark in marks:
+        line = source(mark)
+        opener = _unclosed(line)
+        if opener != -1:
+            return SyntaxExplained(
+                mark.line + 1, opener + 1, message,
+                f"the {line[opener]} on this line is never closed: end it with "
+                f"{_CLOSERS[line[opener]]} on the same line (or put a text value in quotes).",
+                line,
+            )  # fmt: skip
+    if "expected ':'" in problem:  # "while scanning a simple key": the key's line lacks ": "
+        key = marks[-1]
         return SyntaxExplained(
-            first.line + 1, first.column + 1, message, _indent_hint(lines, first.line),
-            source(first),
+            key.line + 1, key.column + 1, message,
+            'this line has no ": " after its field name. Write the field as name: value, '
+            "with a space after the colon.",
+            source(key),
         )  # fmt: skip
+    if any(word in problem for word in _STRUCTURE_WORDS):
+        return _structure(lines, first.line, first.column, message)
     return SyntaxExplained(first.line + 1, first.column + 1, message, "", source(first))
+
+
+def _flow_fix(line: str, column: int) -> tuple[int, str] | None:
+    """In a one-line {...} mapping, the value at `column` quoted: (its column, fixed line)."""
+    keys = [m for m in _FLOW_KEY.finditer(line) if m.end() <= column]
+    if not keys:
+        return None
+    start = keys[-1].end()
+    after = _FLOW_KEY.search(line, max(column, start))
+    close = line.rfind("}")
+    end = after.start() if after else close if close > start else len(line)
+    value = line[start:end].rstrip()
+    if (
+        not value
+        or value[0] in "\"'"
+        and (_DOUBLE_QUOTED if value[0] == '"' else _SINGLE_QUOTED).match(value)
+    ):
+        return None
+    return start, line[:start] + _quote(value) + line[start + len(value) :]
+
+
+def _unclosed(line: str) -> int:
+    """The column of a { or [ that the line does not close, or -1."""
+    depth: list[int] = []
+    for i, ch in enumerate(line):
+        if ch in _CLOSERS:
+            depth.append(i)
+        elif ch in "}]" and depth:
+            depth.pop()
+    return depth[0] if depth else -1
+
+
+def _structure(lines: list[str], index: int, column: int, message: str) -> SyntaxExplained:
+    """The parser lost track of the structure: a missing `: ` on the line above, or indent."""
+    written = [i for i in range(min(index, len(lines))) if lines[i].strip()[:1] not in ("", "#")]
+    above_index = written[-1] if written else None
+    here = lines[index] if index < len(lines) else ""
+    if above_index is not None and index < len(lines):
+        above = lines[above_index]
+        bare = above.strip().removeprefix("- ")
+        no_colon = ": " not in bare and not bare.endswith(":")
+        if (
+            _indent(above) == _indent(here)
+            and no_colon
+            and bare[:1] not in "\"'[{|>"
+            and _starts_a_field(lines, written[:-1], above)
+        ):
+            return SyntaxExplained(
+                above_index + 1, _indent(above) + 1, message,
+                f'line {above_index + 1} has no ": " after its field name, so YAML reads line '
+                f"{index + 1} as part of its value. Write the field as name: value, with a "
+                "space after the colon.",
+                above,
+            )  # fmt: skip
+    return SyntaxExplained(index + 1, column + 1, message, _indent_hint(lines, index), here)
 
 
 def _needs_quotes(line: str) -> tuple[str, str, int, int] | None:
@@ -138,6 +223,17 @@ def _quote(value: str) -> str:
     return f'"{value}"'
 
 
+def _starts_a_field(lines: list[str], before: list[int], line: str) -> bool:
+    """Whether `line` stands where a field name belongs (not in a value's continuation)."""
+    if not before:
+        return True
+    prev = lines[before[-1]]
+    key = _KEY_VALUE.match(prev) or prev.rstrip().endswith(":")
+    if _indent(prev) == _indent(line):
+        return bool(key)
+    return _indent(prev) < _indent(line) and prev.rstrip().endswith(":")
+
+
 def _indent_hint(lines: list[str], index: int) -> str:
     """Say how this line's indent differs from the line above it."""
     if index >= len(lines):
@@ -152,7 +248,7 @@ def _indent_hint(lines: list[str], index: int) -> str:
         "check the indentation: fields at the same level must start in the same column, "
         "indented with spaces, and a field's value on the lines below it indented further"
     )
-    if above is not None:
+    if above is not None and _indent(above) != here:
         hint += (
             f". This line starts at column {here + 1}, the line above it at column "
             f"{_indent(above) + 1}"
