@@ -4,6 +4,7 @@ that is right: applying the hint's suggested line makes the course load."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -284,3 +285,36 @@ def test_check_json_on_success_is_the_summary(course_copy: Path) -> None:
     assert result.exit_code == 0
     doc = json.loads(result.output)
     assert doc["ok"] is True and doc["id"] == "my-course" and doc["questions"] == 4
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "to_the_end", "expected"),
+    [
+        ("questions:\n", "questions: all of them\n", True, r"questions: should be a list"),
+        (
+            "  - id: q2\n    outcome: LO1\n    type: true-false\n"
+            "    prompt: Each page states how many minutes it takes.\n    answer: true\n"
+            "    feedback: {correct: Right., incorrect: Each page has a minutes estimate.}\n",
+            "  - q2 is a true-false question\n",
+            False,
+            r"questions\[1\]: expected a mapping",
+        ),
+    ],
+)
+def test_questions_that_cannot_be_read_are_not_counted_short(
+    course_copy: Path, old: str, new: str, to_the_end: bool, expected: str
+) -> None:
+    path = course_copy / "quiz.yaml"
+    before, after = path.read_text(encoding="utf-8").split(old, 1)
+    path.write_text(before + new + ("" if to_the_end else after), encoding="utf-8")
+    found = [str(p) for p in problems(course_copy)]
+    assert any(re.search(expected, p) for p in found), found
+    assert not any("question(s)" in p for p in found), found
+
+
+@pytest.mark.parametrize("file", ["quiz.yaml", "evaluation.yaml", "reflections.yaml"])
+def test_an_empty_file_says_so_and_nothing_follows_from_it(course_copy: Path, file: str) -> None:
+    (course_copy / file).write_text("# nothing yet\n", encoding="utf-8")
+    assert [str(p) for p in problems(course_copy)] == [
+        f"{file}: the file is empty (or holds only comments)"
+    ]

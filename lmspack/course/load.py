@@ -82,6 +82,9 @@ class _Loader(PagesLoader, QuizLoader):
         except yaml.YAMLError as exc:
             report_syntax_error(self.problems, name, exc, text)
             return None
+        if data is None:
+            self.problems.add(name, 0, "", "the file is empty (or holds only comments)")
+            return None
         self.unread.discard(name)
         return data
 

@@ -26,12 +26,15 @@ class QuizLoader:
         review, retake = read_review(f)
         raw = f.get("questions", [])
         f.done()
+        if not isinstance(f.data.get("questions"), list):
+            self.unread.add(file)  # no questions could be read: counting them would mislead
         questions: list[Question] = []
         seen: set[str] = set()
         for i, item in enumerate(raw):
             line = raw.item_lines[i] if isinstance(raw, LineList) else f.line
             q = self._question(item, file, i, line)
             if q is None:
+                self.unread.add(file)  # a question that is not a mapping: counts would be off
                 continue
             if q.id in seen:
                 self.problems.add(
@@ -127,7 +130,7 @@ class QuizLoader:
 
     def _check_coverage(self, outcomes: list[Outcome], quiz: Quiz, f: Fields) -> None:
         if "quiz.yaml" in self.unread:
-            return  # its questions are unknown: "0 question(s)" would be false
+            return  # its questions are not all known: "0 question(s)" could be false
         for o in outcomes:
             n = len(quiz.for_outcome(o.id))
             if n < MIN_QUESTIONS_PER_OUTCOME:
