@@ -32,7 +32,8 @@ def _load_or_exit(course_dir: Path, as_json: bool = False):
         return load_course(course_dir)
     except CourseError as exc:
         if as_json:
-            click.echo(json.dumps(problems_json(exc.problems, course_dir), indent=2))
+            doc = problems_json(exc.problems, course_dir)
+            click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         else:
             _report(exc, course_dir)
         sys.exit(1)
