@@ -318,3 +318,13 @@ def test_an_empty_file_says_so_and_nothing_follows_from_it(course_copy: Path, fi
     assert [str(p) for p in problems(course_copy)] == [
         f"{file}: the file is empty (or holds only comments)"
     ]
+
+
+def test_a_control_character_is_shown_where_it_is(course_copy: Path) -> None:
+    edit(course_copy / "course.yaml", "provider: Your organisation", "provider: Your\x00 council")
+    line = line_of(course_copy / "course.yaml", "provider:")
+    (p,) = problems(course_copy)
+    assert (p.file, p.line, p.column) == ("course.yaml", line, 15)
+    assert p.message == "YAML syntax error: an invisible control character (U+0000)"
+    result = run_check(course_copy)
+    assert f"    {line} | provider: Your\N{REPLACEMENT CHARACTER} council" in result.output

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import Problem
+from .yamlerrors import UNPRINTABLE
 
 
 def problem_path(problem: Problem, course_dir: Path) -> str:
@@ -30,7 +31,7 @@ def problem_lines(problem: Problem, course_dir: Path) -> list[str]:
     lines = [f"{where}:{field} {problem.message}"]
     if problem.source and problem.line:
         number = str(problem.line)
-        lines.append(f"  {number} | {problem.source.replace(chr(9), '→')}")
+        lines.append(f"  {number} | {_visible(problem.source)}")
         if problem.column:
             lines.append(f"  {' ' * len(number)} | {' ' * (problem.column - 1)}^")
     hint = problem.hint.splitlines()
@@ -38,6 +39,11 @@ def problem_lines(problem: Problem, course_dir: Path) -> list[str]:
         lines.append(f"  hint: {hint[0]}")
         lines.extend(f"        {h}" for h in hint[1:])
     return lines
+
+
+def _visible(line: str) -> str:
+    """The line with tabs and control characters shown, one column each (so the caret fits)."""
+    return UNPRINTABLE.sub("\N{REPLACEMENT CHARACTER}", line.replace("\t", "→"))
 
 
 def problems_text(problems: list[Problem], course_dir: Path) -> list[str]:

@@ -15,8 +15,8 @@ import yaml
 
 from .errors import Problems
 
-# `key: value` on one line, optionally as a list item (`- key: value`). Flow collections
-# (`{a: 1}`) are left alone: their mistakes are explained by the generic hints.
+# `key: value` on one line, optionally as a list item (`- key: value`). One-line {...}
+# mappings have their own reading (_FLOW_KEY).
 _KEY_VALUE = re.compile(
     r"^[ \t]*(?:-[ \t]+)*(?P<key>[^\s#'\"{}\[\],:-][^:{}\[\],]*?):[ \t]+(?P<value>\S.*)$"
 )
@@ -36,6 +36,8 @@ _STRUCTURE_WORDS = ("expected key", "block end", "indicator", "mapping values")
 # `key: ` inside a one-line {...} mapping.
 _FLOW_KEY = re.compile(r"[{,][ \t]*([A-Za-z_][\w.-]*):[ \t]+")
 _CLOSERS = {"{": "}", "[": "]"}
+# What YAML refuses to read at all (its "printable" set, YAML 1.1 §5.1, inverted).
+UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
 
 
 @dataclass(frozen=True)
@@ -53,9 +55,20 @@ def explain(exc: yaml.YAMLError, text: str) -> SyntaxExplained:
     message = f"YAML syntax error: {problem}"
     marks = [m for m in (getattr(exc, "problem_mark", None), getattr(exc, "context_mark", None))
              if m is not None]  # fmt: skip
+    lines = text.splitlines()
+    bad = UNPRINTABLE.search(text)
+    if isinstance(exc, yaml.reader.ReaderError) and bad:
+        line = text.count("\n", 0, bad.start())
+        column = bad.start() - (text.rfind("\n", 0, bad.start()) + 1)
+        return SyntaxExplained(
+            line + 1, column + 1,
+            f"YAML syntax error: an invisible control character (U+{ord(bad.group()):04X})",
+            "delete it: retype the line, or the characters around the caret. It often comes "
+            "from text pasted out of another program.",
+            lines[line] if line < len(lines) else "",
+        )  # fmt: skip
     if not marks:
         return SyntaxExplained(0, 0, message, "", "")
-    lines = text.splitlines()
 
     def source(mark) -> str:
         return lines[mark.line] if mark.line < len(lines) else ""
