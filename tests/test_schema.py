@@ -207,3 +207,28 @@ def test_a_copy_of_the_workshop_course_with_a_mistake_fails_both(tmp_path: Path)
         load_course(course)
     quiz = next(data for name, _, data in documents(course) if name == "quiz")
     assert any("'singel' is not one of" in e for e in errors("quiz", quiz))
+
+
+# (file, old, new): variants the loader accepts, which the schemas must accept too.
+ACCEPTED = [
+    ("course.yaml", "version: 0.1.0", "version: 1.0"),
+    ("course.yaml", "cpd:\n", "certificate: {require: [pages, attendance]}\ncpd:\n"),
+    ("course.yaml", "cpd:\n", "cpd:\n  prework_minutes: 0\n  live_session_mode: Zoom\n"),
+    ("course.yaml", "facilitators: [Your facilitator]\n", ""),
+    ("quiz.yaml", "intro: Answer each question, then check your answer to see feedback.", "intro:"),
+    ("quiz.yaml", "minutes: 4", "minutes: 4\nreveal: after-last-attempt\nattempts: 3"),
+    ("quiz.yaml", "minutes: 4", "minutes: 4\nretake: false\nshuffle: false"),
+    ("quiz.yaml", "    type: true-false", "    type: true-false\n    shuffle: false"),
+    ("evaluation.yaml", "type: text", "type: rating"),
+    ("pages/01-welcome.md", "outcomes: [LO1]\n", ""),
+]
+
+
+@pytest.mark.parametrize(("file", "old", "new"), ACCEPTED, ids=[a[2][:30] for a in ACCEPTED])
+def test_what_the_loader_accepts_the_schema_accepts(
+    course_copy: Path, file: str, old: str, new: str
+) -> None:
+    edit(course_copy / file, old, new)
+    load_course(course_copy)
+    name, _, data = next(d for d in documents(course_copy) if d[1] == file)
+    assert errors(name, data) == []
