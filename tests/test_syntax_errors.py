@@ -328,3 +328,12 @@ def test_a_control_character_is_shown_where_it_is(course_copy: Path) -> None:
     assert p.message == "YAML syntax error: an invisible control character (U+0000)"
     result = run_check(course_copy)
     assert f"    {line} | provider: Your\N{REPLACEMENT CHARACTER} council" in result.output
+
+
+def test_empty_front_matter_is_not_accepted(course_copy: Path) -> None:
+    path = course_copy / "pages/01-welcome.md"
+    head = "---\ntitle: Welcome\nminutes: 2\noutcomes: [LO1]\n---\n"
+    edit(path, head, "---\n---\n")
+    assert [str(p) for p in problems(course_copy)] == [
+        "pages/01-welcome.md:1: front matter: is empty: it needs title: and minutes:"
+    ]

@@ -94,6 +94,9 @@ class PagesLoader:
         except yaml.YAMLError as exc:
             report_syntax_error(self.problems, rel, exc, m.group(1), line_offset=1)
             return None
+        if meta is None:
+            self.problems.add(rel, 1, "front matter", "is empty: it needs title: and minutes:")
+            return None
         _shift_lines(meta, 1)
         f = Fields(meta, rel, self.problems, "", 1, FRONT_MATTER)
         title = f.get("title", "")
