@@ -12,6 +12,7 @@ import click
 
 from . import __version__
 from .course import CourseError, load_course
+from .course.report import problems_json, problems_text
 
 SCAFFOLD = Path(__file__).resolve().parent / "scaffold"
 
@@ -26,22 +27,23 @@ course_option = click.option(
 )
 
 
-def _load_or_exit(course_dir: Path):
+def _load_or_exit(course_dir: Path, as_json: bool = False):
     try:
         return load_course(course_dir)
     except CourseError as exc:
-        _report(exc, course_dir)
+        if as_json:
+            doc = problems_json(exc.problems, course_dir)
+            click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        else:
+            _report(exc, course_dir)
         sys.exit(1)
 
 
 def _report(exc: CourseError, course_dir: Path) -> None:
-    n = len(exc.problems)
-    click.secho(f"{course_dir}: {n} problem{'s' if n != 1 else ''} found", fg="red", err=True)
-    for problem in exc.problems:
-        file = problem.file if Path(problem.file).is_absolute() else str(course_dir / problem.file)
-        where = f"{file}:{problem.line}" if problem.line else file
-        field = f" {problem.field}:" if problem.field else ""
-        click.echo(f"  {where}:{field} {problem.message}", err=True)
+    head, *rest = problems_text(exc.problems, course_dir)
+    click.secho(head, fg="red", err=True)
+    for line in rest:
+        click.echo(line, err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -63,21 +65,30 @@ def new(directory: Path) -> None:
         dirs_exist_ok=True,
         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
     )
-    click.echo(f"Created {target}")
+    from .course.schema import add_modelines, write_schemas
+
+    write_schemas(directory / "schemas")
+    add_modelines(target, directory / "schemas")
+    click.echo(f"Created {target} (and {directory / 'schemas'} for your editor)")
     click.echo(f"Next: cd {directory} && lmspack check && lmspack build && lmspack preview")
 
 
 @main.command()
 @course_option
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='Print one JSON document: the summary, or {"ok": false, "problems": [...]}.',
+)
 def check(course_dir: Path, as_json: bool) -> None:
     """Check the course source and print a summary."""
     from .summary import summarise
 
-    course = _load_or_exit(course_dir)
+    course = _load_or_exit(course_dir, as_json)
     summary = summarise(course)
     if as_json:
-        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+        click.echo(json.dumps({"ok": True, **summary}, indent=2, ensure_ascii=False))
         return
     click.secho(f"✓ {course.title} ({course.id} {course.version})", fg="green")
     click.echo(
@@ -106,6 +117,25 @@ def check(course_dir: Path, as_json: bool) -> None:
         f"  CPD: {course.cpd.prework_minutes} min pre-work + "
         f"{course.cpd.live_session_minutes} min live session"
     )
+
+
+@main.command()
+@click.option(
+    "--out",
+    "out_dir",
+    default="schemas",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Where the .schema.json files go.",
+)
+def schema(out_dir: Path) -> None:
+    """Write JSON Schemas of the course files, so an editor checks them as you type."""
+    from .course.schema import modeline, write_schemas
+
+    for path in write_schemas(out_dir):
+        click.echo(f"Wrote {path}")
+    click.echo("Name a schema on a YAML file's first line, e.g. in course_src/course.yaml:")
+    click.echo(f"  {modeline(Path('course_src'), out_dir, 'course')}")
 
 
 @main.command()

@@ -42,8 +42,8 @@ CASES = [
         "course.yaml",
         "pass_mark: 80",
         "pass_mark: [80",
-        None,
-        r"course\.yaml:\d+: YAML syntax error",
+        "pass_mark",
+        r"course\.yaml:\d+:\d+: YAML syntax error",
     ),
     (
         "course.yaml",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, order=True)
@@ -11,9 +11,17 @@ class Problem:
     line: int
     field: str
     message: str
+    column: int = 0
+    hint: str = ""  # what to do about it, in plain English (may span lines)
+    # The offending source line, shown under the message with a caret at `column`.
+    source: str = field(default="", compare=False)
+    # A file that does not parse is the cause of everything else: it is listed first.
+    syntax: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
+        if self.line and self.column:
+            where += f":{self.column}"
         field = f" {self.field}:" if self.field else ""
         return f"{where}:{field} {self.message}"
 
@@ -22,7 +30,7 @@ class CourseError(Exception):
     """Raised with every problem found, so an author fixes them in one pass."""
 
     def __init__(self, problems: list[Problem]):
-        self.problems = sorted(set(problems))
+        self.problems = sorted(set(problems), key=lambda p: (not p.syntax, p))
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
@@ -32,8 +40,19 @@ class Problems:
     def __init__(self) -> None:
         self.items: list[Problem] = []
 
-    def add(self, file: str, line: int, field: str, message: str) -> None:
-        self.items.append(Problem(file, line, field, message))
+    def add(
+        self,
+        file: str,
+        line: int,
+        field: str,
+        message: str,
+        *,
+        column: int = 0,
+        hint: str = "",
+        source: str = "",
+        syntax: bool = False,
+    ) -> None:
+        self.items.append(Problem(file, line, field, message, column, hint, source, syntax))
 
     def raise_if_any(self) -> None:
         if self.items:

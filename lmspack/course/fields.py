@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from .errors import Problems
+from .shapes import Shape
 from .yamlsrc import LineDict, line_of
-
-# SCORM 1.2 CMIIdentifier / 2004 identifiers: printable ASCII, no spaces, at most 255.
-# We are stricter (letters, digits, _ . -) so ids also work in URLs, CSS and file names.
-ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-# SCORM 2004 choice responses: short_identifier_type limited to [A-Za-z0-9_.] in practice.
-OPTION_ID_RE = re.compile(r"^[A-Za-z0-9_.]{1,32}$")
-COURSE_ID_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 
 _TYPE_NAMES = {
     str: "text",
@@ -24,10 +17,29 @@ _TYPE_NAMES = {
 }
 
 
-class Fields:
-    """Wraps one mapping: `req`/`opt` read keys, `done` reports keys nobody read."""
+_NO_VALUE_HINT = (
+    "write the value after the colon on the same line. If it starts with #, put it in "
+    'quotes (title: "#1 tip"): a # after a space starts a comment, which YAML ignores.'
+)
 
-    def __init__(self, data: Any, file: str, problems: Problems, where: str = "", line: int = 0):
+
+_ABSENT = object()
+
+
+class Fields:
+    """Wraps one mapping: `get` reads a key as its Shape defines it (`req`/`opt` without
+    one); `done` reports keys the Shape does not have (or, without one, that nobody read)."""
+
+    def __init__(
+        self,
+        data: Any,
+        file: str,
+        problems: Problems,
+        where: str = "",
+        line: int = 0,
+        shape: Shape | None = None,
+    ):
+        self.shape = shape
         self.file = file
         self.problems = problems
         self.where = where
@@ -47,8 +59,8 @@ class Fields:
     def line_of(self, key: str) -> int:
         return line_of(self.data, key, self.line) if isinstance(self.data, LineDict) else self.line
 
-    def error(self, key: str, message: str) -> None:
-        self.problems.add(self.file, self.line_of(key), self.name(key), message)
+    def error(self, key: str, message: str, hint: str = "") -> None:
+        self.problems.add(self.file, self.line_of(key), self.name(key), message, hint=hint)
 
     def req(self, key: str, kind: type, default: Any = None) -> Any:
         self._read.add(key)
@@ -67,6 +79,9 @@ class Fields:
 
     def _typed(self, key: str, kind: type, default: Any) -> Any:
         value = self.data.get(key)
+        if value is None:  # `title:` alone, or `title: #1 tip` (a # after a space is a comment)
+            self.error(key, "has no value", hint=_NO_VALUE_HINT)
+            return default
         if kind is str and isinstance(value, (int, float)) and not isinstance(value, bool):
             value = str(value)  # `version: 1.0` is text to an author
         if kind is int and isinstance(value, bool) or not isinstance(value, kind):
@@ -79,22 +94,29 @@ class Fields:
                 return default
         return value
 
-    def ident(self, key: str, pattern: re.Pattern = ID_RE, required: bool = True) -> str:
-        value = self.req(key, str, "") if required else self.opt(key, str, "")
-        if value and not pattern.match(value):
-            self.error(key, f"{value!r} is not a valid id: use {_describe(pattern)}")
+    def get(self, key: str, default: Any = None) -> Any:
+        """The value of `key`, checked against its Field: type, presence, pattern, choices
+        and range. A missing or mistyped value gives `default`; an invalid one is returned
+        (after its problem is reported) so later checks, e.g. duplicate ids, still run."""
+        assert self.shape is not None, "get() needs a Shape"
+        spec = self.shape.fields[key]
+        kind = spec.python_type
+        read = self.req if spec.required and spec.when is None else self.opt
+        value = read(key, kind, _ABSENT)
+        if value is _ABSENT:
+            return default
+        if spec.pattern is not None and not spec.pattern.match(value):
+            self.error(key, spec.pattern_message.format(value=value))
+        elif spec.choices and value not in spec.choices:
+            self.error(key, f"unknown {key} {value!r} (use: {', '.join(spec.choices)})")
+        low, high = spec.minimum, spec.maximum
+        if kind is int and (low is not None and value < low or high is not None and value > high):
+            self.error(key, spec.range_message.format(value=value))
         return value
 
     def done(self) -> None:
+        expected = set(self.shape.fields) if self.shape else self._read
         for key in self.data:
-            if key not in self._read:
-                known = ", ".join(sorted(self._read))
+            if key not in expected:
+                known = ", ".join(sorted(expected))
                 self.error(key, f"unknown field (expected one of: {known})")
-
-
-def _describe(pattern: re.Pattern) -> str:
-    if pattern is OPTION_ID_RE:
-        return "letters, digits, _ and . only, at most 32 characters (a SCORM 2004 rule)"
-    if pattern is COURSE_ID_RE:
-        return "lowercase letters, digits and hyphens"
-    return "letters, digits, _ . and - only, no spaces, at most 64 characters"

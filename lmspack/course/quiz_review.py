@@ -10,16 +10,14 @@ from .model import REVEAL_MODES, Review
 def read_review(f: Fields) -> tuple[Review, bool]:
     """The quiz's Review and whether a retake is possible, from quiz.yaml's top level."""
     retake_given = "retake" in f.data and f.data["retake"] is not None
-    retake = f.opt("retake", bool, True)
-    reveal = f.opt("reveal", str, "after-pass")
-    if reveal not in REVEAL_MODES:
-        f.error("reveal", f"unknown reveal {reveal!r} (use: {', '.join(REVEAL_MODES)})")
+    retake = f.get("retake", True)
+    reveal = f.get("reveal", "after-pass")
+    if reveal not in REVEAL_MODES:  # reported by get(): QUIZ's choices
         reveal = "after-pass"
-    attempts = f.opt("attempts", int, None)
-    if attempts is not None and attempts < 1:
-        f.error("attempts", f"{attempts} attempts: allow at least 1 (or leave it out: no limit)")
+    attempts = f.get("attempts", None)
+    if attempts is not None and attempts < 1:  # reported by get(): QUIZ's minimum
         attempts = None
-    shuffle = f.opt("shuffle", bool, True)
+    shuffle = f.get("shuffle", True)
     if attempts is not None and attempts > 1 and retake_given and not retake:
         f.error(
             "attempts",
@@ -41,7 +39,7 @@ def read_review(f: Fields) -> tuple[Review, bool]:
 
 def read_question_shuffle(q: Fields, qtype: str) -> bool:
     """A question's own `shuffle:` (e.g. false to keep "all of the above" last)."""
-    shuffle = q.opt("shuffle", bool, None)
+    shuffle = q.get("shuffle", None)
     if shuffle is True and qtype == "true-false":
         q.error("shuffle", "true-false options keep their order (True, then False)")
     return shuffle is not False and qtype != "true-false"
