@@ -23,6 +23,17 @@ def require(condition: bool, why: str) -> None:
     pytest.skip(why)
 
 
+REVIEW_KEYS = ("retake:", "attempts:", "reveal:", "shuffle:")
+
+
+def quiz_with_settings(quiz_yaml: str, settings: str) -> str:
+    """quiz.yaml's text with its top-level review settings replaced by `settings`, so a
+    test of one `reveal`/`attempts` mode does not depend on what the real course chose."""
+    lines = quiz_yaml.splitlines(keepends=True)
+    kept = [line for line in lines if not line.startswith(REVIEW_KEYS)]
+    return settings + "".join(kept)
+
+
 @pytest.fixture
 def course_copy(tmp_path: Path) -> Path:
     """A writable copy of the small example course."""

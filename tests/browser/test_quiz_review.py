@@ -14,6 +14,7 @@ import pytest
 
 from lmspack.build import build_packages
 from lmspack.course import load_course
+from tests.conftest import quiz_with_settings
 
 from .conftest import COURSE_DIR, Lms
 
@@ -119,7 +120,7 @@ def limited_package(site_root: Path, tmp_path: Path) -> str:
     shutil.copytree(COURSE_DIR, folder)
     quiz = folder / "quiz.yaml"
     settings = "reveal: after-last-attempt\nattempts: 2\n"
-    quiz.write_text(settings + quiz.read_text().replace("\nretake: true\n", "\n", 1))
+    quiz.write_text(quiz_with_settings(quiz.read_text(), settings))
     data = build_packages(load_course(folder), ["scorm12"])["scorm12"][0]
     target = site_root / "pkg" / "scorm12-two-attempts"
     shutil.rmtree(target, ignore_errors=True)

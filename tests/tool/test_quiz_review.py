@@ -18,7 +18,7 @@ from lmspack.course import load_course
 from lmspack.store.models import Answer
 from lmspack.tool.course_site import CourseSite
 from lmspack.tool.launch_token import verify_launch_token
-from tests.conftest import COURSE
+from tests.conftest import COURSE, quiz_with_settings
 
 from .api_client import COURSE_MODEL, Api, choice, launch_token
 from .platform import Browser
@@ -178,8 +178,17 @@ def test_harvest_and_retake_stays_below_the_pass_mark_and_a_pass_shows_everythin
     assert retried.status_code == 200 and retried.json()["review"] == review
     assert api.get("/attempt").json()["answers"] == review
     assert api.get("/quiz").json()["revealed"] is True
-    # and from then on, each answer of a new try comes with its key at once
-    api.post("/quiz/retake", {})
+    limit = COURSE_MODEL.quiz.review.attempts
+    assert last["quiz"]["triesLeft"] == (None if limit is None else max(0, limit - 3))
+
+
+def test_after_a_pass_each_answer_of_a_new_try_comes_with_its_key(tool, platform, variant):
+    api, _ = launch(tool, platform, "passed", variant("rv-pass", "reveal: after-pass\n"))
+    missed = next(q for q in QUESTIONS if not q.multiple and q.type != "true-false")
+    for q in QUESTIONS:
+        last = answer(api, None, q, choice(q, q.id != missed.id))
+    assert last["quiz"]["passed"] is True and last["quiz"]["canRetake"] is True
+    assert api.post("/quiz/retake", {}).status_code == 200
     now = answer(api, None, missed, choice(missed, False))
     assert now["correctResponse"] == list(missed.correct_ids)
     assert now["feedback"] == missed.feedback_incorrect
@@ -253,7 +262,7 @@ def variant(tool, tmp_path) -> Iterator:
             yaml.read_text().replace(f"id: {COURSE_MODEL.id}\n", f"id: {course_id}\n", 1)
         )
         quiz = folder / "quiz.yaml"
-        quiz.write_text(settings + quiz.read_text().replace("\nretake: true\n", "\n", 1))
+        quiz.write_text(quiz_with_settings(quiz.read_text(), settings))
         site = CourseSite.build(Path(folder), tool.url + "/api/v1")
         assert site.course.id == course_id
         sites[course_id] = site
