@@ -355,7 +355,9 @@ def retake():
     if summary.answered == 0:  # already a fresh try (a repeated request): nothing to do
         session.rollback()
         return jsonify(learner.quiz_view(course, attempt, summary, _order(course, attempt)))
-    refusal = review.retake_refusal(course.quiz, learner.current_try(attempt))
+    refusal = review.retake_refusal(
+        course.quiz, learner.current_try(attempt), attempt.state or {}
+    )
     if refusal:
         abort(403, description=refusal)
     if not summary.done:

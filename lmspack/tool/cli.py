@@ -16,6 +16,7 @@ import sys
 
 import click
 
+from .cli_attempts import attempts_group
 from .cli_common import db_option
 from .cli_common import open_store as _store
 
@@ -32,6 +33,7 @@ def register(main: click.Group) -> None:
 
     main.add_command(certificates_group)
     main.add_command(report_cmd)
+    main.add_command(attempts_group)
 
 
 # --------------------------------------------------------------------------- db

@@ -24,32 +24,8 @@ from pathlib import Path
 import click
 
 from .cli import _store, db_option
-
-platform_option = click.option(
-    "--platform",
-    "issuer",
-    default=None,
-    help="The platform's issuer (if the context id is shared).",
-)
-context_option = click.option(
-    "--context", "context_id", required=True, help="The context id the platform sends."
-)
-
-
-def _context(session, context_id: str, issuer: str | None):
-    from ..reports.data import contexts_by_lti_id
-
-    found = contexts_by_lti_id(session, context_id, issuer)
-    if not found:
-        raise click.ClickException(
-            f"No context {context_id!r}" + (f" on {issuer}" if issuer else "")
-        )
-    if len(found) > 1:
-        issuers = ", ".join(sorted({p.issuer for _c, p in found}))
-        raise click.ClickException(
-            f"Context {context_id!r} exists on several platforms ({issuers}): add --platform."
-        )
-    return found[0]
+from .cli_common import context_option, platform_option
+from .cli_common import find_context as _context
 
 
 def _base_url(base_url: str | None) -> str:

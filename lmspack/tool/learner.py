@@ -16,6 +16,8 @@ model, the attempt row and its answers, so they are easy to test and reuse.
     last                 the last finished try: {try, score, passed, outcomes{id: score}, at}
     history              every finished try, oldest first (same shape as `last`); what the
                          quiz's `reveal` and `attempts` are judged by (lmspack.attempts.review)
+    extraTries           tries a teacher allowed beyond `attempts`; grants lists them
+                         ({tries, by, at}) (lmspack.attempts.extra_tries)
     finishedAt           ISO time the learner finished (course complete), or absent
 """
 
@@ -294,7 +296,7 @@ def quiz_view(
         "passed": bool(last and last["passed"]),
         "passMark": course.pass_mark,
         "last": last,
-        **review.review_view(course.quiz, now, revealed(course, attempt)),
+        **review.review_view(course.quiz, now, revealed(course, attempt), attempt.state or {}),
         "order": order,
     }
 
@@ -313,7 +315,7 @@ def preview_quiz(course: Course, order: dict[str, list[str]]) -> dict[str, Any]:
         "passed": False,
         "passMark": course.pass_mark,
         "last": None,
-        **review.review_view(course.quiz, 1, True),
+        **review.review_view(course.quiz, 1, True, {}),
         "order": order,
     }
 

@@ -115,6 +115,7 @@
     }
     revealed() { return !!(this.quiz && this.quiz.revealed); }
     canRetake() { return !!(this.quiz && this.quiz.canRetake); }
+    allowedTries() { return (this.quiz && this.quiz.attempts) || null; } // the quiz's attempts plus a teacher's extra tries
     optionOrder(qid) { return (this.quiz && this.quiz.order && this.quiz.order[qid]) || null; }
     retake() { // the next try, with its own order of the options; refused once attempts run out
       return this.call('POST', '/quiz/retake', {}).then((q) => { this.quiz = q; this.results = {}; });

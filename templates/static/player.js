@@ -12,7 +12,7 @@
  *   finish(summary, state)           end the session (exit suspend unless finished)
  *   textLimit()                      how many characters a reflection or comment may hold
  * and, where the server keeps the key: retake() -> Promise (start the next try; rejects with
- * the reason), revealed(), canRetake() and optionOrder(qid) (see quiz.js).
+ * the reason), revealed(), canRetake(), allowedTries() and optionOrder(qid) (see quiz.js).
  * Answers are always checked through the adapter (async), so an `lti` adapter can let
  * the server score them: the player itself never reads the answer key. Adapters are made
  * by name from window.lmspackAdapters (data.adapter picks one); an adapter kept in its own
@@ -488,6 +488,7 @@
     let reviewOpen = false; // the right answers may be shown (kept up to date after each answer)
     const isRevealed = () => (adapter.revealed ? adapter.revealed() : Q.revealed(data, state, summary().attempt.done));
     const mayRetake = () => (adapter.canRetake ? adapter.canRetake() : Q.canRetake(data, state));
+    const allowedTries = () => (adapter.allowedTries ? adapter.allowedTries() : null);
     const view = (qid, r, response) => ('revealed' in r ? r : Q.present(r, qById[qid], response, reviewOpen));
     function arrangeAll() {
       data.questions.forEach((q) => {
@@ -594,7 +595,7 @@
       const retake = $('#lp-retake');
       if (!s.attempt.done) {
         box.innerHTML = (state.last ? '<p>Your last finished attempt scored ' + state.last.s + '%. It stays on record until you answer every question in this attempt.</p>' : '') +
-          (state.att > 1 ? Q.attemptsLine(data, state, false) : '');
+          (state.att > 1 ? Q.attemptsLine(data, state, false, allowedTries()) : '');
         if (retake) retake.hidden = true;
         return;
       }
@@ -604,7 +605,7 @@
         (s.passed ? 'You passed.' : 'You have not passed yet.') + '</strong></p>' + outcomeTable(s) +
         (reviewOpen && data.review.reveal !== 'always' ? '<p>The right answers and the notes on every option are now shown with each question.</p>' : '') +
         (s.passed || !again ? '' : '<p>Look again at the pages for the outcomes not yet met, then retake the quiz.</p>') +
-        Q.attemptsLine(data, state, true);
+        Q.attemptsLine(data, state, true, allowedTries());
       if (retake) retake.hidden = !again;
     }
     const retakeBtn = $('#lp-retake');

@@ -77,8 +77,8 @@
     if (mode === 'after-last-attempt') return 'The right answer is shown after your last attempt.';
     return '';
   }
-  function attemptsLine(data, state, done) {
-    const n = (data.review || {}).attempts;
+  function attemptsLine(data, state, done, allowed) { // allowed: the server's count, with extra tries a teacher gave
+    const n = allowed || (data.review || {}).attempts;
     if (!n || n === 1) return '';
     const left = n - (state.att || 1);
     if (!done) return '<p>This is attempt ' + (state.att || 1) + ' of ' + n + '.</p>';

@@ -5,16 +5,20 @@ LTI 1.3 platform (lti1p3platform) on another loopback port."""
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from lmspack.store import Store, invites
 from lmspack.store.platforms import add_platform
-from tests.conftest import COURSE, require
+from lmspack.tool.course_site import CourseSite
+from tests.conftest import COURSE, quiz_with_settings, require
 
+from .api_client import COURSE_MODEL
 from .platform import ServerThread, TestPlatform
 
 PG_BASE = os.environ.get("LMSPACK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -112,3 +116,30 @@ def platform(tool) -> Iterator[TestPlatform]:
     tool.register(p)
     yield p
     p.stop()
+
+
+@pytest.fixture
+def variant(tool, tmp_path) -> Iterator:
+    """`make(course_id, settings)`: the real course under another id with quiz.yaml's
+    top-level settings changed, served by the tool beside the real one."""
+    added: list[str] = []
+    sites = tool.app.extensions["lmspack.sites"]
+
+    def make(course_id: str, settings: str) -> str:
+        folder = tmp_path / course_id
+        shutil.copytree(COURSE, folder)
+        yaml = folder / "course.yaml"
+        yaml.write_text(
+            yaml.read_text().replace(f"id: {COURSE_MODEL.id}\n", f"id: {course_id}\n", 1)
+        )
+        quiz = folder / "quiz.yaml"
+        quiz.write_text(quiz_with_settings(quiz.read_text(), settings))
+        site = CourseSite.build(Path(folder), tool.url + "/api/v1")
+        assert site.course.id == course_id
+        sites[course_id] = site
+        added.append(course_id)
+        return course_id
+
+    yield make
+    for course_id in added:
+        sites.pop(course_id, None)

@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 
 import pytest
+from click.testing import CliRunner
 
+from lmspack.cli import main
 from tests.browser.conftest import Learner
 
 from .api_client import COURSE_MODEL, Api, choice, launch_token
 from .test_browser_lti import _context, _launch, _Top, in_chromium  # noqa: F401 - a fixture
-from .test_quiz_review import snippet, variant  # noqa: F401 - a fixture
+from .test_quiz_review import snippet
 
 pytestmark = pytest.mark.browser
 QUESTIONS = COURSE_MODEL.quiz.questions
@@ -70,14 +72,31 @@ def _review_in_chromium(chromium, platform):
         ctx.close()
 
 
-def test_a_retake_the_server_refuses_is_explained(in_chromium, tool, platform, variant):  # noqa: F811
+def test_a_retake_the_server_refuses_is_explained(
+    in_chromium,  # noqa: F811 - a fixture
+    tool,
+    platform,
+    variant,
+    tmp_path,
+    database_url,
+):
     course_id = variant("cq-two", "attempts: 2\n")
     custom = json.dumps({"lmspack_course": course_id})
     hint = {"user": "cq-two", "role": "learner", "context": "cq2", "link": "cqrl2"}
-    in_chromium(lambda chromium: _refused_in_chromium(chromium, tool, platform, hint, custom))
+
+    def grant() -> None:  # the teacher allows another try (lmspack attempts grant)
+        r = CliRunner().invoke(main, [
+            "attempts", "grant", "--context", "cq2", "--user", "cq-two",
+            "--course", str(tmp_path / course_id), "--database-url", database_url,
+        ])
+        assert r.exit_code == 0, r.output
+
+    in_chromium(
+        lambda chromium: _refused_in_chromium(chromium, tool, platform, hint, custom, grant)
+    )
 
 
-def _refused_in_chromium(chromium, tool, platform, hint, custom):
+def _refused_in_chromium(chromium, tool, platform, hint, custom, grant):
     ctx, page, errors, _ = _context(chromium)
     try:
         _launch(page, platform, custom=custom, **hint)
@@ -100,6 +119,19 @@ def _refused_in_chromium(chromium, tool, platform, hint, custom):
         assert page.locator("#lp-retake").is_hidden()
         # the page's answers stay as they were: nothing was reset for a refused retake
         assert page.locator(f"#q-{QUESTIONS[0].id}-{QUESTIONS[0].options[0].id}").is_disabled()
+        # the teacher allows a third try: the player counts the server's tries, not the package's
+        grant()
+        _launch(page, platform, custom=custom, **hint)
+        learner = Learner(_Top(page), COURSE_MODEL)
+        learner.go("quiz")
+        result = page.locator("#lp-quiz-result")
+        result.wait_for()
+        assert "You have one more attempt." in result.inner_text()
+        assert page.locator("#lp-retake").is_visible()
+        page.locator("#lp-retake").click()
+        page.wait_for_function("() => !document.querySelector('.question input').disabled")
+        learner.answer(QUESTIONS[0], correct=False)
+        assert "This is attempt 3 of 3." in page.locator("#lp-quiz-result").inner_text()
         assert not errors, errors
     finally:
         ctx.close()

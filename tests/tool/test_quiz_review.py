@@ -5,20 +5,15 @@ mode, the `attempts` limit, and options shuffled per try (stable within it)."""
 from __future__ import annotations
 
 import json
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-import pytest
 import requests
 from sqlalchemy import select
 
 from lmspack.course import load_course
 from lmspack.store.models import Answer
-from lmspack.tool.course_site import CourseSite
 from lmspack.tool.launch_token import verify_launch_token
-from tests.conftest import COURSE, quiz_with_settings
+from tests.conftest import COURSE
 
 from .api_client import COURSE_MODEL, Api, choice, launch_token
 from .platform import Browser
@@ -245,33 +240,6 @@ def test_options_are_shuffled_per_try_and_stable_within_it(tool, platform):
 
 
 # --------------------------------------------------------------------------- other settings
-
-
-@pytest.fixture
-def variant(tool, tmp_path) -> Iterator:
-    """`make(course_id, settings)`: the real course under another id with quiz.yaml's
-    top-level settings changed, served by the tool beside the real one."""
-    added: list[str] = []
-    sites = tool.app.extensions["lmspack.sites"]
-
-    def make(course_id: str, settings: str) -> str:
-        folder = tmp_path / course_id
-        shutil.copytree(COURSE, folder)
-        yaml = folder / "course.yaml"
-        yaml.write_text(
-            yaml.read_text().replace(f"id: {COURSE_MODEL.id}\n", f"id: {course_id}\n", 1)
-        )
-        quiz = folder / "quiz.yaml"
-        quiz.write_text(quiz_with_settings(quiz.read_text(), settings))
-        site = CourseSite.build(Path(folder), tool.url + "/api/v1")
-        assert site.course.id == course_id
-        sites[course_id] = site
-        added.append(course_id)
-        return course_id
-
-    yield make
-    for course_id in added:
-        sites.pop(course_id, None)
 
 
 def wrong_then_rest(api, course, wrong_ids: set[str]) -> dict:
