@@ -29,6 +29,7 @@ from ..store.models import CacheEntry
 from ..store.platforms import platform_origins
 from .config import ToolConfig
 from .launch_token import LaunchNeeded
+from .printable_response import PrintableResponse
 from .pylti import LaunchError, LtiException, new_secret
 
 log = logging.getLogger("lmspack.tool")
@@ -98,6 +99,7 @@ def create_app(config: ToolConfig | dict[str, Any] | None = None, *, store_: Sto
     st.check_migrated()  # raises NotMigrated with a message saying what to run
 
     app = Flask(__name__)
+    app.response_class = PrintableResponse  # stored odd text never makes a page fail
     app.config.update(config.extra)
     app.config.setdefault("GRADES_BACKGROUND", config.grades_background)
     app.config.setdefault("GRADES_POLL_SECONDS", config.grades_poll_seconds)

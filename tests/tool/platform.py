@@ -228,6 +228,8 @@ class TestPlatform:
         launch = Launch(req, self.conf())
         user = hint.get("user", "u1")
         full_name = hint.get("name", f"User {user}")
+        if "name_json" in hint:  # a name a URL can't carry (a lone surrogate), or null: none
+            full_name = json.loads(hint["name_json"])
         launch.set_user_data(
             user,
             ROLES[hint.get("role", "learner")],
@@ -235,7 +237,7 @@ class TestPlatform:
             email_address=f"{user}@example.org",
         )
         # As Moodle sends them: the full name is given + family (a hint may set them apart).
-        given, _, family = full_name.partition(" ")
+        given, _, family = (full_name or "").partition(" ")
         launch.set_extra_claims(
             {"given_name": hint.get("given", given), "family_name": hint.get("family", family)}
         )
