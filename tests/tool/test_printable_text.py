@@ -111,6 +111,13 @@ def test_a_platform_name_with_a_lone_surrogate_is_cleaned(tool, platform):
         assert (user.name, user.given_name) == ("Zo\ufffde Smith", "Zo\ufffde")
 
 
+def test_a_user_id_with_a_lone_surrogate_is_a_clear_400(tool, platform):
+    """A name can be cleaned; a user id can't (it is the platform's key for the learner)."""
+    r = Browser().launch(platform, user_json=json.dumps("id-\ud800"), context="pt3")
+    assert r.status_code == 400, r.text[:500]
+    assert "user id (sub) contains a lone surrogate" in r.text
+
+
 # --------------------------------------------------------------------------- stored text
 
 
