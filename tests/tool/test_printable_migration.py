@@ -5,8 +5,6 @@ noncharacters)."""
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -15,9 +13,8 @@ from sqlalchemy import select
 from lmspack.store import Store, migrate
 from lmspack.store.models import Attempt, Context, Deployment, ResourceLink, RosterMember, User
 from lmspack.store.platforms import add_platform
-from tests.conftest import require
 
-from .conftest import PG_BASE, _pg_available
+from .conftest import pg_schema
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -27,20 +24,10 @@ def fresh_store(request, tmp_path) -> Iterator[Store]:
         yield store
         store.dispose()
         return
-    require(_pg_available(), f"PostgreSQL not reachable at {PG_BASE}")
-    import psycopg
-
-    schema = f"lmspack_mig_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    raw = PG_BASE.replace("+psycopg", "")
-    with psycopg.connect(raw, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    store = Store.from_url(f"{PG_BASE}?options=-csearch_path%3D{schema}")
-    try:
+    with pg_schema("lmspack_mig") as url:
+        store = Store.from_url(url)
         yield store
-    finally:
         store.dispose()
-        with psycopg.connect(raw, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def _plant_bad_rows(store: Store) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from lmspack.cli import main
 from lmspack.store.models import Attempt, User
 
-from .api_client import COURSE_MODEL, complete_course, launch_token, learner_api
+from .api_client import COURSE_MODEL, complete_course, launch_token, learner_api, post_admin_form
 from .platform import Browser
 
 BAD = {
@@ -182,3 +182,18 @@ def test_a_stored_unprintable_name_still_gets_its_certificate(tool, platform):
     assert page.status_code == 200 and re.search(r"Bad .{0,3}text", page.text)
     for url in (cert["urls"]["pdf"], cert["urls"]["badge"]):
         assert requests.get(url, timeout=30).status_code == 200, url
+
+
+def test_an_admins_unprintable_reason_is_a_clear_400(tool, platform):
+    api = learner_api(tool, platform, user="revokee", context="pt6", link="rl6")
+    complete_course(api)
+    code = api.get("/attempt").json()["certificate"]["code"]
+    teacher = launch_token(platform, user="t-pt6", role="instructor", context="pt6", link="rl6")
+    page = f"/admin/{_ctx(teacher)}/certificates/{code}"
+    for bad in ("Wrong\x00 learner", "Wrong \x07learner"):
+        r = post_admin_form(tool, page, page + "/revoke", teacher, {"reason": bad})
+        assert r.status_code == 400 and "please remove it" in r.text, r.text[:300]
+        r = post_admin_form(tool, page, page + "/reissue", teacher,
+                            {"reason": "Name fix", "name": bad})  # fmt: skip
+        assert r.status_code == 400 and "corrected name contains" in r.text, r.text[:300]
+    assert api.get("/attempt").json()["certificate"]["revoked"] is False
