@@ -18,7 +18,7 @@ from typing import Any
 from ..printable import problem
 
 MAX_DEPTH = 32  # the player's deepest body is 3 levels ({"reflections": {id: text}})
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)  # unrolled: linear, no backtracking
 _BRACKETS = re.compile(r"[\[\]{}]")
 
 
@@ -30,16 +30,18 @@ class BodyError(ValueError):
         self.status = status
 
 
-def nesting(text: str) -> int:
-    """The deepest nesting of arrays/objects in JSON text (brackets in strings ignored)."""
-    depth = deepest = 0
+def too_deep(text: str, limit: int) -> bool:
+    """Is any array/object in this JSON text nested more than `limit` deep? (Brackets in
+    strings are ignored; the scan stops at the first bracket past the limit.)"""
+    depth = 0
     for m in _BRACKETS.finditer(_STRING.sub('""', text)):
         if m.group() in "[{":
             depth += 1
-            deepest = max(deepest, depth)
+            if depth > limit:
+                return True
         else:
             depth -= 1
-    return deepest
+    return False
 
 
 def unprintable(value: Any, path: str = "body") -> str | None:
@@ -71,7 +73,7 @@ def parse_body(data: bytes, *, max_bytes: int, max_depth: int = MAX_DEPTH) -> An
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BodyError(f"The body is not valid UTF-8 (at byte {exc.start}).") from None
-    if nesting(text) > max_depth:
+    if too_deep(text, max_depth):
         raise BodyError(f"The JSON body is nested more than {max_depth} levels deep.")
     try:
         value = json.loads(text)
