@@ -10,9 +10,9 @@ exception for it. `object-src 'none'` and `base-uri 'none'` close the plug-in an
 routes; `frame-ancestors` lets the tool itself and the registered platforms frame it (Moodle
 shows the activity in an iframe).
 
-Styles may be inline (the admin pages and the player use style attributes); images and
-media may come over https (a course may show a picture from another site, as the SCORM
-package does).
+Styles may be inline (the admin pages and the player use style attributes); images, media
+and frames may come over https (a course may show a picture or embed a video from another
+site, as its SCORM package can): none of those runs script on the tool's origin.
 
 Two pages are HTML that pylti1p3 writes with its own inline script and nothing a learner or
 an author wrote: the OIDC login step (the cookie check, the redirect to the platform) and the
@@ -55,6 +55,7 @@ def policy(
         "img-src": ["'self'", "data:", "https:"],
         "media-src": ["'self'", "https:"],
         "font-src": ["'self'", "data:"],
+        "frame-src": ["'self'", "https:"],
         "connect-src": ["'self'", *connect],
         "object-src": ["'none'"],
         "base-uri": ["'none'"],
