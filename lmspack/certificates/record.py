@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from ..course.model import REFLECTION_HEADINGS, Course
+from ..printable import clean
 from .rendering import long_date, pdf_template
 from .snapshot import CertificateSnapshot, OutcomeText, hours_and_minutes
 
@@ -141,11 +142,11 @@ def record_for(
             )
         )
     entries = tuple(
-        ReflectionEntry(r.heading, r.prompt, answers.get(r.id, "") or "")
+        ReflectionEntry(r.heading, r.prompt, clean(str(answers.get(r.id, "") or "")))
         for r in course.reflections
     )
     return CpdRecord(
-        learner_name=learner_name.strip(),
+        learner_name=clean(learner_name).strip(),  # stored text may predate the API's check
         title=course.title,
         provider=course.provider,
         facilitators=tuple(course.facilitators),

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
+from ..printable import clean_or_none
 from .db import insert_for_session
 from .models import Attempt, Context, ResourceLink, RosterMember, User, utcnow
 
@@ -82,10 +83,10 @@ def upsert_user(session: Session, platform_id: int, deployment_pk: int, claims: 
         User,
         {"platform_id": platform_id, "deployment_id": deployment_pk, "sub": str(claims["sub"])},
         {
-            "name": claims.get("name"),
-            "given_name": claims.get("given_name"),
-            "family_name": claims.get("family_name"),
-            "email": claims.get("email"),
+            "name": clean_or_none(claims.get("name")),
+            "given_name": clean_or_none(claims.get("given_name")),
+            "family_name": clean_or_none(claims.get("family_name")),
+            "email": clean_or_none(claims.get("email")),
         },
     )
 
@@ -100,7 +101,7 @@ def upsert_context(session: Session, platform_id: int, deployment_pk: int, claim
         session,
         Context,
         {"platform_id": platform_id, "deployment_id": deployment_pk, "context_id": str(context_id)},
-        {"label": ctx.get("label"), "title": ctx.get("title")},
+        {"label": clean_or_none(ctx.get("label")), "title": clean_or_none(ctx.get("title"))},
     )
 
 
@@ -114,7 +115,11 @@ def upsert_resource_link(
         session,
         ResourceLink,
         {"context_id": context_pk, "resource_link_id": str(rl.get("id"))},
-        {"platform_id": platform_id, "title": rl.get("title"), "course_id": course_id},
+        {
+            "platform_id": platform_id,
+            "title": clean_or_none(rl.get("title")),
+            "course_id": course_id,
+        },
         # Services: the latest launch says what the platform offers now (they can go away).
         replace={
             "ags_lineitem_url": ags.get("lineitem"),

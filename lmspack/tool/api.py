@@ -40,7 +40,8 @@ revoked, urls{verify, pdf, badge}}.
 The answer key and the feedback never leave the server before an answer is submitted, and
 the right answers and the other options' feedback not before the quiz's `reveal` setting
 allows (lmspack.attempts.review): until then a wrong answer gets the note on the option chosen.
-Learner text is stored as typed and escaped wherever it is shown.
+Learner text is stored as typed (printable text only: lmspack.printable; a body nested too
+deep or holding a lone surrogate or control character is a 400) and escaped wherever shown.
 
 Instructors (a launch with no attempt) get a preview: answers are scored, nothing is stored.
 
@@ -66,6 +67,7 @@ from ..store.models import Attempt, User, utcnow
 from . import learner
 from .app import db, sites, tool_config
 from .certificates import attempt_certificate, issue_hook
+from .json_input import BodyError, parse_body
 from .launch_token import LaunchClaims, current_launch, refresh_launch_token
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -117,12 +119,15 @@ def _course(launch: LaunchClaims):
 
 
 def _json_body() -> Any:
+    """The body, parsed with a depth limit and every string checked (lmspack.tool.json_input)."""
     if request.content_length is not None and request.content_length > MAX_BODY:
         abort(413, description=f"The request is larger than {MAX_BODY // 1024} KB.")
-    body = request.get_json(silent=True)
-    if body is None:
+    if not request.is_json:
         abort(400, description="The body must be JSON (Content-Type: application/json).")
-    return body
+    try:
+        return parse_body(request.get_data(cache=False), max_bytes=MAX_BODY)
+    except BodyError as exc:
+        abort(exc.status, description=str(exc))
 
 
 def _attempt(session: Session, launch: LaunchClaims, *, lock: bool) -> Attempt:

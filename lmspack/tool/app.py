@@ -27,8 +27,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from ..store import Store
 from ..store.models import CacheEntry
 from ..store.platforms import platform_origins
+from . import csp
 from .config import ToolConfig
 from .launch_token import LaunchNeeded
+from .printable_response import PrintableResponse
 from .pylti import LaunchError, LtiException, new_secret
 
 log = logging.getLogger("lmspack.tool")
@@ -98,6 +100,7 @@ def create_app(config: ToolConfig | dict[str, Any] | None = None, *, store_: Sto
     st.check_migrated()  # raises NotMigrated with a message saying what to run
 
     app = Flask(__name__)
+    app.response_class = PrintableResponse  # stored odd text never makes a page fail
     app.config.update(config.extra)
     app.config.setdefault("GRADES_BACKGROUND", config.grades_background)
     app.config.setdefault("GRADES_POLL_SECONDS", config.grades_poll_seconds)
@@ -151,8 +154,12 @@ def create_app(config: ToolConfig | dict[str, Any] | None = None, *, store_: Sto
     @app.after_request
     def _security_headers(resp):
         extra = g.get("frame_ancestors_extra", [])
-        origins = " ".join(dict.fromkeys(["'self'", *frame_origins(), *extra]))
-        resp.headers.setdefault("Content-Security-Policy", f"frame-ancestors {origins}")
+        scripts = []
+        if request.endpoint in csp.HASHED_ENDPOINTS and resp.mimetype == "text/html":
+            scripts = csp.script_hashes(resp.get_data())  # pylti1p3's own inline scripts
+        policy = csp.policy([*frame_origins(), *extra], connect=_origins(config.base_url),
+                            scripts=scripts)  # fmt: skip
+        resp.headers.setdefault("Content-Security-Policy", policy)
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("Referrer-Policy", "no-referrer")
         return resp
@@ -161,16 +168,17 @@ def create_app(config: ToolConfig | dict[str, Any] | None = None, *, store_: Sto
     return app
 
 
+def _origins(*urls: str | None) -> list[str]:
+    from urllib.parse import urlsplit
+
+    parts = (urlsplit(url or "") for url in urls)
+    return [f"{p.scheme}://{p.netloc}" for p in parts if p.scheme and p.netloc]
+
+
 def allow_framing_by(*urls: str | None) -> None:
     """Add these URLs' origins to this response's frame-ancestors (a platform registered a
     moment ago may not be in the cached list yet)."""
-    from urllib.parse import urlsplit
-
-    extra = g.setdefault("frame_ancestors_extra", [])
-    for url in urls:
-        p = urlsplit(url or "")
-        if p.scheme and p.netloc:
-            extra.append(f"{p.scheme}://{p.netloc}")
+    g.setdefault("frame_ancestors_extra", []).extend(_origins(*urls))
 
 
 def allow_framing_by_platform(platform_id: int) -> None:

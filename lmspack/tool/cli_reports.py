@@ -23,6 +23,7 @@ from pathlib import Path
 
 import click
 
+from ..printable import clean  # stored text may predate the API's check
 from .cli import _store, db_option
 from .cli_common import context_option, platform_option
 from .cli_common import find_context as _context
@@ -112,7 +113,7 @@ def certificates_show(code, database_url) -> None:
     """What a certificate certifies (its frozen snapshot) and its state."""
     with _store(database_url).transaction() as s:
         c = _find(s, code)
-        click.echo(json.dumps(c.snapshot, indent=2, ensure_ascii=False))
+        click.echo(clean(json.dumps(c.snapshot, indent=2, ensure_ascii=False)))
         if c.revoked_at:
             click.echo(f"Revoked {c.revoked_at:%Y-%m-%d %H:%M} UTC: {c.revoked_reason}")
 
@@ -303,7 +304,7 @@ def report_cmd(kind, context_id, issuer, fmt, course_dir, base_url, database_url
             e = data.evaluation(s, platform.id, ctx.id, course)
             result, csv_parts = e, S.evaluation_csv(e)
         if fmt == "json":
-            click.echo(json.dumps(S.to_jsonable(result), indent=2, ensure_ascii=False))
+            click.echo(clean(json.dumps(S.to_jsonable(result), indent=2, ensure_ascii=False)))
             return
         out = sys.stdout.buffer
         for chunk in csv_chunks(*csv_parts):

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from ..attempts import review
 from ..course import Course
 from ..course.model import Question
+from ..printable import problem
 from ..store.models import Answer, Attempt, utcnow
 
 MAX_TEXT = 10_000  # characters in one reflection or evaluation comment
@@ -66,8 +67,9 @@ def _text(value: Any, what: str, limit: int) -> str:
         raise InputError(f"{what} must be text")
     if len(value) > limit:
         raise InputError(f"{what} is longer than {limit} characters", 413)
-    if "\x00" in value:
-        raise InputError(f"{what} contains a NUL character")
+    why = problem(value)
+    if why:
+        raise InputError(f"{what} contains {why}; please remove it")
     return value
 
 

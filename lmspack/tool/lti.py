@@ -16,6 +16,7 @@ from pylti1p3.lineitem import LineItem
 from sqlalchemy import delete, text
 
 from ..lti.outbound import OutboundPolicy
+from ..printable import problem
 from ..store import cache, records
 from ..store import keys as tool_keys
 from ..store.models import CacheEntry
@@ -200,6 +201,8 @@ def launch():
         raise LaunchError("This tool accepts resource link and deep linking launches only.")
     if not body.get("sub"):
         raise LaunchError("The launch names no user (sub); anonymous launches are not supported.")
+    if problem(str(body["sub"])):  # names are cleaned (records); an id can't be, so refuse it
+        raise LaunchError(f"The launch's user id (sub) contains {problem(str(body['sub']))}.")
 
     site = _site_for(body)
     user_id = records.upsert_user(session, platform.id, deployment.id, body)

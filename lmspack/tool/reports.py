@@ -36,6 +36,7 @@ from flask import Blueprint, Response, abort, g, redirect, render_template, requ
 
 from ..certificates import issue
 from ..certificates.evidence import pack_chunks
+from ..printable import problem
 from ..reports import data
 from ..reports import summaries as S
 from ..reports.csv import csv_bytes
@@ -363,11 +364,20 @@ def certificate_admin(context_id: int, code: str):
     ), NO_STORE
 
 
+def _typed(field: str, what: str, limit: int) -> str:
+    """An admin's form field, refused like learner text when unprintable (NUL, controls)."""
+    value = (request.form.get(field) or "").strip()
+    why = problem(value)
+    if why:
+        abort(400, description=f"The {what} contains {why}; please remove it.")
+    return value[:limit]
+
+
 def _reason() -> str:
-    reason = (request.form.get("reason") or "").strip()
+    reason = _typed("reason", "reason", 2000)
     if not reason:
         abort(400, description="Give a reason.")
-    return reason[:2000]
+    return reason
 
 
 @bp.post("/admin/<int:context_id>/certificates/<code>/revoke")
@@ -394,7 +404,7 @@ def certificate_reissue(context_id: int, code: str):
     check_form_token()
     if cert.replaced_by is not None:
         abort(409, description="This certificate was already re-issued.")
-    name = (request.form.get("name") or "").strip()[:300] or None
+    name = _typed("name", "corrected name", 300) or None
     new = issue.reissue(
         session, cert, base_url=base_url(), reason=_reason(), learner_name=name, course=course
     )

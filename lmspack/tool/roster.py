@@ -22,6 +22,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ..grades import StoreServiceConnector
+from ..printable import clean
 from ..store import Store
 from ..store.models import Context, Platform, ResourceLink, RosterMember, utcnow
 from .pylti import http_session, registration_for
@@ -112,7 +113,8 @@ def sync_roster(
 
 
 def _cut(value, n: int) -> str | None:
-    return str(value)[:n] if value else None
+    """The platform's text, printable (lmspack.printable.clean) and cut to the column."""
+    return clean(str(value))[:n] if value else None
 
 
 def cached_roster(session: Session, platform_id: int, context_pk: int) -> list[RosterMember]:

@@ -117,3 +117,39 @@ def test_streams_in_batches_without_reading_everything_first() -> None:
 def test_nan_and_none_are_empty() -> None:
     rows = parse(csv_text(["a", "b"], [[float("nan"), None]]))
     assert rows[1] == ["", ""]
+
+
+@pytest.mark.parametrize(
+    ("typed", "written"),
+    [
+        (";=1+1", ";'=1+1"),  # Excel with ';' as its separator splits an unquoted field here
+        ("a;=HYPERLINK(\"x\")", "a;'=HYPERLINK(\"x\")"),
+        ("a; \u200b+1", "a;' \u200b+1"),
+        ("\n=1+1", "'\n=1+1"),  # a leading newline
+        ("\r\n=1+1", "'\r\n=1+1"),
+        (" =1+1", "' =1+1"),
+        ("\u00a0=1+1", "'\u00a0=1+1"),  # no-break space
+        ("\u200b=1+1", "'\u200b=1+1"),  # zero-width space
+        ("\ufeff=1+1", "'\ufeff=1+1"),  # a BOM
+        ("\u2060\u200d@SUM(A1)", "'\u2060\u200d@SUM(A1)"),  # word joiner, zero-width joiner
+        ("\uff1d1+1", "'\uff1d1+1"),  # full-width equals
+        ("|cmd", "'|cmd"),
+        ("a;b", "a;b"),
+        ("fine; really", "fine; really"),
+        ("50% done", "50% done"),
+    ],
+)
+def test_hidden_formula_starts_are_neutralised(typed: str, written: str) -> None:
+    assert neutralise(typed) == written
+    rows = parse(csv_text(["x"], [[typed]]))
+    assert rows[1] == [written]
+    for piece in rows[1][0].split(";"):  # each piece Excel may split off is text
+        rest = piece.lstrip(" \t\r\n\u00a0\u200b\u200d\u2060\ufeff")
+        assert not rest or rest[0] not in "=+-@|\uff1d" or piece.startswith("'"), piece
+
+
+def test_unprintable_stored_text_is_written_not_raised() -> None:
+    """Text stored before the API refused it (a lone surrogate, a bell) still exports."""
+    raw = b"".join(csv_bytes(["x"], [["Bad \ud800 text\x07", "=\ud800"]]))
+    rows = parse(raw.decode("utf-8"))
+    assert rows[1] == ["Bad \ufffd text", "'=\ufffd"]

@@ -4,6 +4,7 @@ LTI 1.3 platform (lti1p3platform) on another loopback port."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -44,19 +45,25 @@ def database_url(request, tmp_path_factory) -> Iterator[str]:
         store.dispose()
         yield url
         return
+    with pg_schema("lmspack_test") as url:
+        store = Store.from_url(url)
+        store.upgrade()
+        store.dispose()
+        yield url
+
+
+@contextlib.contextmanager
+def pg_schema(prefix: str) -> Iterator[str]:
+    """A database URL whose search_path is a new, empty schema, dropped afterwards."""
     require(_pg_available(), f"PostgreSQL not reachable at {PG_BASE}")
     import psycopg
 
-    schema = f"lmspack_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    schema = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     raw = PG_BASE.replace("+psycopg", "")
     with psycopg.connect(raw, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
-    url = f"{PG_BASE}?options=-csearch_path%3D{schema}"
-    store = Store.from_url(url)
-    store.upgrade()
-    store.dispose()
     try:
-        yield url
+        yield f"{PG_BASE}?options=-csearch_path%3D{schema}"
     finally:
         with psycopg.connect(raw, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')

@@ -11,6 +11,7 @@ endpoint (/token) and, for LTI Dynamic Registration, /.well-known/openid-configu
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import threading
@@ -227,7 +228,11 @@ class TestPlatform:
         hint = hint or json.loads(params.get("lti_message_hint") or "{}")
         launch = Launch(req, self.conf())
         user = hint.get("user", "u1")
+        if "user_json" in hint:  # a user id a URL can't carry (a lone surrogate)
+            user = json.loads(hint["user_json"])
         full_name = hint.get("name", f"User {user}")
+        if "name_json" in hint:  # a name a URL can't carry (a lone surrogate), or null: none
+            full_name = json.loads(hint["name_json"])
         launch.set_user_data(
             user,
             ROLES[hint.get("role", "learner")],
@@ -235,7 +240,7 @@ class TestPlatform:
             email_address=f"{user}@example.org",
         )
         # As Moodle sends them: the full name is given + family (a hint may set them apart).
-        given, _, family = full_name.partition(" ")
+        given, _, family = (full_name or "").partition(" ")
         launch.set_extra_claims(
             {"given_name": hint.get("given", given), "family_name": hint.get("family", family)}
         )
@@ -264,6 +269,13 @@ class TestPlatform:
     # the platform's web app ------------------------------------------------------
     def _make_app(self) -> Flask:
         app = Flask(f"platform{self.server.port}")
+
+        @app.get("/embed")
+        def embed():
+            """A course page as Moodle shows an activity: in an iframe on the platform."""
+            src = html.escape(request.args.get("src", ""), quote=True)
+            return f'<!doctype html><title>Course</title><iframe id="tool" src="{src}" ' \
+                   'width="1200" height="850" title="Activity"></iframe>'
 
         @app.get("/start")
         def start():

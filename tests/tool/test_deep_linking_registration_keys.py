@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 
 import jwt
+import requests
 from click.testing import CliRunner
 from sqlalchemy import select, update
 
@@ -70,7 +71,9 @@ def test_dynamic_registration_with_an_invite(tool):
         r = p.start_registration(b, tool.invite(name="Acme Council"))
         assert r.status_code == 200, r.text[:1000]
         assert "Pending" in r.text and "Acme Council" in r.text
-        assert "window.parent.postMessage({subject:'org.imsglobal.lti.close'}, '*')" in r.text
+        assert '<script src="/static/registered.js"></script>' in r.text  # no inline script
+        js = requests.get(tool.url + "/static/registered.js", timeout=10).text
+        assert "postMessage({ subject: 'org.imsglobal.lti.close' }, '*')" in js
         assert p.issuer in r.headers["Content-Security-Policy"]
         (sent,) = p.registration_requests
         tool_conf = sent["https://purl.imsglobal.org/spec/lti-tool-configuration"]
