@@ -112,3 +112,12 @@ def platform(tool) -> Iterator[TestPlatform]:
     tool.register(p)
     yield p
     p.stop()
+
+
+@pytest.fixture
+def manual(tool):
+    """No background sending: the test runs the sender itself."""
+    sender = tool.app.extensions["lmspack.grades"]
+    sender.enabled = False
+    yield sender
+    sender.enabled = True

@@ -26,15 +26,6 @@ from .platform import bring_back, take_down
 SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 
 
-@pytest.fixture
-def manual(tool):
-    """No background sending: the test runs the sender itself."""
-    sender = tool.app.extensions["lmspack.grades"]
-    sender.enabled = False
-    yield sender
-    sender.enabled = True
-
-
 def _rows(tool, platform_id: int) -> list[GradeOutbox]:
     with tool.store.transaction() as s:
         return list(

@@ -14,7 +14,7 @@ from lmspack import grades
 from lmspack.store.models import GradeOutbox
 from lmspack.tool.launch_token import verify_launch_token
 
-from .api_client import COURSE_MODEL, choice, learner_api, wait_for
+from .api_client import COURSE_MODEL, choice, complete_course, learner_api, wait_for
 
 EVALUATION = {
     e.id: ("yes" if e.type == "yes-no" else "4" if e.type == "rating" else "Useful.")
@@ -160,3 +160,111 @@ def test_a_quick_learner_keeps_the_fully_graded_score(tool, platform):
     for user, quiz in quizzes.items():
         (got,) = finals[user]
         assert got["scoreGiven"] == quiz["score"]
+
+
+def _send_until(tool, predicate, seconds: float = 20.0) -> grades.SendReport:
+    """Run the sender (as the background thread would) until predicate() or time is up."""
+    total = grades.SendReport()
+    end = time.monotonic() + seconds
+    while not predicate() and time.monotonic() < end:
+        total.add(grades.send_all(tool.store, timeout=5))
+        time.sleep(0.2)
+    return total
+
+
+def _row(tool, user: str) -> GradeOutbox:
+    with tool.store.sessions() as s:
+        return s.scalars(
+            select(GradeOutbox).where(GradeOutbox.user_sub == user).order_by(GradeOutbox.id)
+        ).all()[-1]
+
+
+def test_a_409_is_re_sent_with_a_newer_timestamp(tool, platform, manual):
+    """A teacher edited the grade in the gradebook just now (the platform's grade is 5 s
+    newer than the tool's clock): the final score is refused (409), the result service shows
+    another score, so it is re-sent with newer timestamps until the platform takes it."""
+    sv = platform.services
+    api = learner_api(tool, platform, user="c-edit", context="gce", link="grce")
+    _up_to_the_last_question(api)
+    grades.send_all(tool.store, timeout=5)
+    sv.edit_grade("grce", "c-edit", 12.0, time.time() + 5)
+    quiz, _gap = _finish_fast(api, platform, "grce", "c-edit")
+    report = _send_until(tool, lambda: _finals(platform, "c-edit"))
+    (final,) = _finals(platform, "c-edit")["c-edit"]
+    assert final["scoreGiven"] == quiz["score"]
+    assert sv.grades[("grce", "c-edit")]["resultScore"] == quiz["score"]
+    assert report.conflicts >= 1 and report.confirmed == 0, report
+    refused = [c for c in sv.conflicts if c["userId"] == "c-edit"]
+    assert refused and all(c["timestamp"] < final["timestamp"] for c in refused)
+    assert any("user_id=c-edit" in r for r in sv.results_requests)  # it looked first
+    row = _row(tool, "c-edit")
+    assert row.status == "sent" and row.conflicts >= 1
+
+
+def test_a_409_for_a_score_already_there_is_confirmed_or_re_sent(tool, platform, manual):
+    """The platform applied the score but its answer never came (too slow): the retry is a
+    409. With the result scope the tool reads the gradebook, finds its score and marks the
+    row sent without sending it again; without it, it re-sends with a newer timestamp (the
+    same score again, harmless) and never marks the row done on the 409 alone."""
+    sv = platform.services
+    for user, hint in (("c-slow", {}), ("c-slow-nr", {"results": "none"})):
+        api = learner_api(tool, platform, user=user, context="gcs", link=f"gr{user}", **hint)
+        complete_course(api)
+        sv.ags_mode, sv.slow_seconds = "slow", 1.5
+        report = grades.send_all(tool.store, timeout=1)
+        assert report.retrying == 1 and report.sent == 0, report
+        sv.ags_mode = "up"
+        wait_for(lambda u=user: [s for s in sv.scores if s["userId"] == u], 5, "the slow POST")
+        assert grades.make_due(tool.store) == 1
+        report = _send_until(tool, lambda u=user: _row(tool, u).status != "pending")
+        applied = [s for s in sv.scores if s["userId"] == user]
+        row = _row(tool, user)
+        assert row.status == "sent" and row.conflicts == 1
+        if user == "c-slow":
+            assert report.confirmed == 1 and len(applied) == 1, report
+            assert "result service" in row.last_error
+        else:
+            assert report.conflicts == 1 and report.sent == 1 and report.confirmed == 0
+            assert len(applied) == 2 and applied[0]["scoreGiven"] == applied[1]["scoreGiven"]
+            assert applied[0]["timestamp"] < applied[1]["timestamp"]
+            assert not any(f"user_id={user}" in r for r in sv.results_requests)
+
+
+def test_what_is_given_up_says_why_and_send_now_skips_the_backoff(
+    tool, platform, manual, database_url
+):
+    """A grade the platform keeps refusing (a teacher's grade stamped an hour ahead) is
+    re-sent MAX_CONFLICTS times, then given up; `grades status` shows it with the reason;
+    `grades send --now` re-sends without waiting for the backoff."""
+    from click.testing import CliRunner
+
+    from lmspack.cli import main
+
+    sv = platform.services
+    api = learner_api(tool, platform, user="c-stuck", context="gcx", link="grcx")
+    quiz = complete_course(api)
+    sv.edit_grade("grcx", "c-stuck", 5.0, time.time() + 3600)
+    runner, env = CliRunner(), {"DATABASE_URL": database_url}
+    r = runner.invoke(main, ["grades", "send"], env=env)
+    assert r.exit_code == 0 and "re-sending after 409 1" in r.output, r.output
+    r = runner.invoke(main, ["grades", "send"], env=env)  # the 1 s backoff: nothing due
+    assert "claimed 0" in r.output, r.output
+    r = runner.invoke(main, ["grades", "status"], env=env)
+    assert "1 pending" in r.output and "c-stuck" in r.output and "409 1 times" in r.output
+    for _ in range(grades.MAX_CONFLICTS - 1):
+        r = runner.invoke(main, ["grades", "send", "--now"], env=env)
+        assert r.exit_code == 0 and "made due now" in r.output and "claimed 1" in r.output
+    row = _row(tool, "c-stuck")
+    assert row.status == "failed" and row.conflicts == grades.MAX_CONFLICTS
+    r = runner.invoke(main, ["grades", "status"], env=env)
+    assert "1 given up" in r.output and "GIVEN UP" in r.output, r.output
+    assert f"reason: gave up after 409 {grades.MAX_CONFLICTS} times" in r.output
+    assert "different score" in r.output  # the result service was asked each time
+    assert sv.grades[("grcx", "c-stuck")]["resultScore"] == 5.0  # nothing of ours overwrote it
+    # the teacher's grade is cleared; `grades retry` + `grades send` deliver it
+    with sv.lock:
+        sv.modified[("grcx", "c-stuck")] = int(time.time()) - 10
+    assert "1 failed grade(s) requeued" in runner.invoke(main, ["grades", "retry"], env=env).output
+    r = runner.invoke(main, ["grades", "send"], env=env)
+    assert "sent 1" in r.output, r.output
+    assert sv.grades[("grcx", "c-stuck")]["resultScore"] == quiz["score"]
