@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..store import Store
@@ -40,27 +40,46 @@ SCORE_MAXIMUM = 100.0
 # --------------------------------------------------------------------------- the clock
 
 
+_STAMP: dict[str, object] = {}  # the upsert per dialect, built once (building it costs more)
+
+
+def _stamp_statement(dialect: str):
+    if dialect not in _STAMP:
+        table = GradeClock.__table__
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+
+            greatest = func.greatest
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+
+            greatest = func.max  # SQLite's max() of two values
+        ins = insert(table).values(
+            platform_id=bindparam("platform_id"),
+            lineitem_url=bindparam("lineitem_url"),
+            user_sub=bindparam("user_sub"),
+            last_second=bindparam("wanted"),
+        )
+        _STAMP[dialect] = ins.on_conflict_do_update(
+            index_elements=[table.c.platform_id, table.c.lineitem_url, table.c.user_sub],
+            set_={"last_second": greatest(table.c.last_second + 1, ins.excluded.last_second)},
+        ).returning(table.c.last_second)
+    return _STAMP[dialect]
+
+
 def stamp(session: Session, platform_id: int, lineitem: str, user_sub: str, now=None):
     """The next timestamp for this user and line item: a whole second later than every one
     before it, and not before `now`. Atomic across processes (one upsert)."""
-    wanted = int((now or utcnow()).timestamp())
-    table = GradeClock.__table__
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-
-        greatest = func.greatest
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-
-        greatest = func.max  # SQLite's max() of two values
-    ins = insert(table).values(
-        platform_id=platform_id, lineitem_url=lineitem, user_sub=user_sub, last_second=wanted
-    )
-    stmt = ins.on_conflict_do_update(
-        index_elements=[table.c.platform_id, table.c.lineitem_url, table.c.user_sub],
-        set_={"last_second": greatest(table.c.last_second + 1, ins.excluded.last_second)},
-    ).returning(table.c.last_second)
-    second = session.execute(stmt).scalar_one()
+    stmt = _stamp_statement(session.get_bind().dialect.name)
+    second = session.execute(
+        stmt,
+        {
+            "platform_id": platform_id,
+            "lineitem_url": lineitem,
+            "user_sub": user_sub,
+            "wanted": int((now or utcnow()).timestamp()),
+        },
+    ).scalar_one()
     return datetime.fromtimestamp(second, UTC)
 
 

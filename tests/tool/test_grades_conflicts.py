@@ -268,3 +268,28 @@ def test_what_is_given_up_says_why_and_send_now_skips_the_backoff(
     r = runner.invoke(main, ["grades", "send"], env=env)
     assert "sent 1" in r.output, r.output
     assert sv.grades[("grcx", "c-stuck")]["resultScore"] == quiz["score"]
+
+
+def test_the_clock_never_gives_one_second_twice_under_concurrent_writers(tool, platform):
+    """8 writers (each its own connection and transaction) stamp the same learner's line
+    item 15 times each, at once: 120 different whole seconds (the upsert is atomic)."""
+    from .api_client import launch_token
+
+    pid = verify_launch_token(
+        launch_token(platform, user="clock", role="learner", context="gk", link="grk"),
+        tool.app.config["SECRET_KEY"],
+    ).platform_id
+    lineitem = f"{platform.issuer}/ags/gk/lineitems/grk"
+
+    def writer(_i: int) -> list[int]:
+        got = []
+        for _ in range(15):
+            with tool.store.transaction() as s:
+                got.append(int(grades.stamp(s, pid, lineitem, "clock").timestamp()))
+        return got
+
+    per_writer = _each(8, writer)
+    seconds = [x for got in per_writer for x in got]
+    assert len(set(seconds)) == len(seconds) == 120
+    for got in per_writer:  # and each writer's stamps go up, a whole second at least
+        assert all(b > a for a, b in zip(got, got[1:], strict=False)), got
