@@ -48,6 +48,9 @@ def _finals(platform, prefix: str) -> dict[str, list[dict]]:
     return out
 
 
+WAVE = 10  # learners finishing at the same moment (50 at once is > 1 s each on 2 busy cores)
+
+
 def _at_a_second_boundary() -> None:
     """Sleep to the start of the next whole second, so what follows shares one second."""
     time.sleep(1 - time.time() % 1 + 0.01)
@@ -106,9 +109,10 @@ def _each(n: int, fn) -> list:
 
 
 def test_fifty_learners_finishing_within_a_second_keep_every_final_score(tool, platform):
-    """50 learners answer the last question at once (their graded score, sent straight
-    away: Submitted, FullyGraded) and submit the evaluation straight after (their final
-    score: Completed), all within about a second: every final score arrives, once."""
+    """50 learners, ten at a time, answer the last question (their graded score, sent
+    straight away by their web process: Submitted, FullyGraded) and submit the evaluation
+    straight after (their final score: Completed), each within a second: every final score
+    arrives, once."""
     n = 50
     sender = tool.app.extensions["lmspack.grades"]
     users = [f"f50-{i}" for i in range(n)]
@@ -119,9 +123,14 @@ def test_fifty_learners_finishing_within_a_second_keep_every_final_score(tool, p
     _settled(tool, pid)
     sender.enabled = False  # the test sends, so the sends fall between the learners' steps
     try:
-        _at_a_second_boundary()
-        began = time.monotonic()
-        done = _each(n, lambda i: _finish_fast(apis[i], platform, "grf50", users[i], tool))
+        began, done = time.monotonic(), []
+        for w in range(0, n, WAVE):  # ten at once, from the start of a second
+            _at_a_second_boundary()
+            wave = list(zip(apis[w : w + WAVE], users[w : w + WAVE], strict=True))
+            done += _each(
+                len(wave),
+                lambda i, wave=wave: _finish_fast(wave[i][0], platform, "grf50", wave[i][1], tool),
+            )
         took = time.monotonic() - began
     finally:
         sender.enabled = True
