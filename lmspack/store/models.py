@@ -8,7 +8,7 @@ request filters by platform (and by context where the data belongs to a course).
     platforms 1-n users        (platform, deployment, sub)
     platforms 1-n contexts     (platform, deployment, context id)  1-n resource_links
     users x contexts x resource_links -> attempts 1-n answers
-    attempts 1-n grade_outbox  (durable AGS queue; the sender lives in lmspack/grades.py)
+    attempts 1-n grade_outbox  (durable AGS queue; the sender lives in lmspack/grades/)
     tool_keys, cache_entries: the tool's own keys and short-lived shared values; logins
     (logins.py) and registration_invites (invites.py) live beside their code
 """
@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -288,9 +289,27 @@ class GradeOutbox(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
-    # A sender's lease on the row while it sends (see lmspack/grades.py). 0002.
+    # A sender's lease on the row while it sends (see lmspack/grades/). 0002.
     claimed_by: Mapped[str | None] = mapped_column(String(100))
     claimed_until: Mapped[datetime | None] = mapped_column()
+    # How many times the platform refused this row with 409 (re-sent newer each time). 0008.
+    conflicts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class GradeClock(Base):
+    """The last whole second stamped on a score for one user and line item (0008): every
+    score queued or re-sent takes max(now, last + 1) in one atomic upsert, so timestamps
+    for one gradebook cell strictly increase in whole seconds (Moodle's 409 rule) whatever
+    the number of processes."""
+
+    __tablename__ = "grade_clocks"
+
+    platform_id: Mapped[int] = mapped_column(
+        ForeignKey("platforms.id", ondelete="CASCADE"), primary_key=True
+    )
+    lineitem_url: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    user_sub: Mapped[str] = mapped_column(String(255), primary_key=True)
+    last_second: Mapped[int] = mapped_column(BigInteger)
 
 
 class RosterMember(Base):

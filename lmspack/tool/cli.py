@@ -4,7 +4,7 @@
     lmspack platform add|invite|invites|list|remove|add-deployment   (cli_platforms.py)
     lmspack keys rotate [--grace-days N] [--now] | keys list
     lmspack serve [--workers N] [--bind HOST:PORT] [--dev]
-    lmspack grades send|status|retry|prune
+    lmspack grades send [--now]|status|retry|prune
 
 All use DATABASE_URL (default: instance/lmspack.sqlite) unless --database-url is given.
 Imports are lazy so `lmspack build` does not load Flask or SQLAlchemy.
@@ -187,13 +187,21 @@ def grades_group() -> None:
 @grades_group.command("send")
 @click.option("--limit", type=int, default=100, show_default=True, help="Rows per pass.")
 @click.option("--timeout", type=float, default=None, help="HTTP timeout, s (default config).")
+@click.option(
+    "--now",
+    "due_now",
+    is_flag=True,
+    help="Send every pending grade now, without waiting for its backoff (after an outage).",
+)
 @db_option
-def grades_send(limit: int, timeout: float | None, database_url: str | None) -> None:
+def grades_send(limit: int, timeout: float | None, due_now: bool, database_url: str | None):
     """Send what is due now, once (safe alongside running servers; cron-friendly)."""
-    from ..grades import send_all
+    from ..grades import make_due, send_all
     from .config import ToolConfig
 
     store = _store(database_url)
+    if due_now:
+        click.echo(f"{make_due(store)} grade(s) waiting on a backoff made due now")
     report = send_all(store, limit=limit, timeout=timeout or ToolConfig.load().http_timeout)
     click.echo(f"Grades: {report}")
     for err in dict.fromkeys(report.errors):
@@ -205,7 +213,7 @@ def grades_send(limit: int, timeout: float | None, database_url: str | None) -> 
 @click.option("--show", type=int, default=20, show_default=True, help="Rows to list.")
 @db_option
 def grades_status(as_json: bool, show: int, database_url: str | None) -> None:
-    """What is pending or failed, with the last error."""
+    """What was given up (with the reason) and what is still pending, with the last error."""
     import json
 
     from ..grades import status
@@ -216,18 +224,26 @@ def grades_status(as_json: bool, show: int, database_url: str | None) -> None:
         return
     counts = data["counts"]
     click.echo(
-        "Grades: "
-        + ", ".join(f"{counts.get(k, 0)} {k}" for k in ("pending", "failed", "sent", "superseded"))
+        f"Grades: {counts.get('pending', 0)} pending, {counts.get('failed', 0)} given up "
+        f"(failed), {counts.get('sent', 0)} sent, {counts.get('superseded', 0)} superseded "
+        "(a newer score of the same learner was sent instead)"
     )
+    if counts.get("failed"):
+        click.echo(
+            "Given up: fix the cause, then `lmspack grades retry` (all, or the ids) and "
+            "`lmspack grades send`."
+        )
     for r in data["rows"]:
         score = "-" if r["score"] is None else f"{r['score']:g}"
         when = f" next try {r['next_try_at'][:19]}Z" if r["next_try_at"] else ""
+        label = "GIVEN UP" if r["status"] == "failed" else r["status"]
         click.echo(
-            f"#{r['id']} {r['status']} {r['platform']} user {r['user']} score {score} "
+            f"#{r['id']} {label} {r['platform']} user {r['user']} score {score} "
             f"{r['activity']}/{r['grading']} tries {r['tries']}{when}"
         )
         if r["last_error"]:
-            click.echo(f"    last error: {r['last_error'][:300]}")
+            why = "reason" if r["status"] == "failed" else "last error"
+            click.echo(f"    {why}: {r['last_error'][:300]}")
 
 
 @grades_group.command("prune")

@@ -21,7 +21,8 @@ Settings (environment variable: meaning, default):
   loopback is allowed when LMSPACK_BASE_URL itself is on loopback)
 - LMSPACK_GRADES_BACKGROUND: each web process sends queued grades in a background thread
   (default 1; with 0, run `lmspack grades send` from cron or a separate process)
-- LMSPACK_GRADES_POLL_SECONDS: how often that thread looks for grades due a retry (default 60)
+- LMSPACK_GRADES_POLL_SECONDS: the longest that thread sleeps between looks for grades due a
+  retry (default 60; it also wakes when the earliest one is due)
 
 The file (TOML) uses the same names in lower case without the LMSPACK_ prefix:
 `base_url`, `database_url`, `secret_key`, `trusted_proxies`, `course`, ...; environment

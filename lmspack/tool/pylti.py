@@ -6,8 +6,8 @@
 - `DbSessionService`: each login's state, nonce and platform as one row in `logins`
   (`store.logins`), which the launch consumes atomically; the launch's checks are in
   message_launch.py.
-- `http_session()`: outbound HTTP with a default timeout (JWKS, token endpoint, AGS, NRPS).
-- `DbServiceConnector`: access tokens for AGS/NRPS cached in the database, for all workers.
+- `http_session()`, `registration_for()`: from lmspack/lti/services.py (Flask-free, shared
+  with the grade sender and the roster), imported here for the launch.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 import secrets
 import typing as t
 
-import requests
 from flask import make_response
 from pylti1p3.contrib.flask import FlaskCookieService, FlaskOIDCLogin
 from pylti1p3.contrib.flask.request import FlaskRequest
@@ -23,13 +22,12 @@ from pylti1p3.cookies_allowed_check import CookiesAllowedCheckPage
 from pylti1p3.deployment import Deployment as LtiDeployment
 from pylti1p3.exception import LtiException, LtiMessageValidationException
 from pylti1p3.launch_data_storage.base import LaunchDataStorage
-from pylti1p3.registration import Registration
-from pylti1p3.service_connector import ServiceConnector
 from pylti1p3.session import SessionService
 from pylti1p3.tool_config.abstract import ToolConfAbstract
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..lti.services import StoreRegistration, http_session, registration_for
 from ..store import cache, logins
 from ..store import keys as tool_keys
 from ..store import platforms as reg
@@ -46,26 +44,6 @@ class LaunchError(LtiMessageValidationException):
     def __init__(self, message: str, status: int = 400):
         super().__init__(message)
         self.status = status
-
-
-# --------------------------------------------------------------------------- HTTP
-
-
-class TimeoutSession(requests.Session):
-    """A requests session whose every call has a timeout unless one is given."""
-
-    def __init__(self, timeout: float = 10.0):
-        super().__init__()
-        self.timeout = timeout
-        self.headers["User-Agent"] = "lmspack-lti-tool"
-
-    def request(self, method, url, *args, **kwargs):  # type: ignore[override]
-        kwargs.setdefault("timeout", self.timeout)
-        return super().request(method, url, *args, **kwargs)
-
-
-def http_session(timeout: float = 10.0) -> requests.Session:
-    return TimeoutSession(timeout)
 
 
 # --------------------------------------------------------------------------- cache
@@ -151,43 +129,6 @@ class DbSessionService(SessionService):
 
 
 # --------------------------------------------------------------------------- tool config
-
-
-class StoreRegistration(Registration):
-    """A pylti1p3 Registration that signs with the tool key from the store, with its kid.
-    The key is read only when something is signed (deep linking, client assertions)."""
-
-    platform_id: int | None = None
-    platform_name: str = ""
-
-    def __init__(self, db: Session | None = None):
-        super().__init__()
-        self._db = db
-        self._signing: tool_keys.SigningKey | None = None
-
-    def _key(self) -> tool_keys.SigningKey:
-        if self._signing is None:
-            assert self._db is not None, "no store session to read the tool key from"
-            self._signing = tool_keys.signing_key(self._db)
-        return self._signing
-
-    def get_tool_private_key(self) -> str:
-        return self._key().private_pem
-
-    def get_kid(self) -> str:
-        return self._key().kid
-
-
-def registration_for(db: Session, platform: Platform) -> StoreRegistration:
-    r = StoreRegistration(db)
-    r.set_issuer(platform.issuer).set_client_id(platform.client_id).set_key_set_url(
-        platform.key_set_url
-    ).set_auth_login_url(platform.auth_login_url).set_auth_token_url(platform.auth_token_url)
-    if platform.auth_audience:
-        r.set_auth_audience(platform.auth_audience)
-    r.platform_id = platform.id
-    r.platform_name = platform.name
-    return r
 
 
 class DbToolConf(ToolConfAbstract[FlaskRequest]):
@@ -277,30 +218,6 @@ class ToolOIDCLogin(FlaskOIDCLogin):
         return resp
 
 
-# --------------------------------------------------------------------------- services
-
-
-class DbServiceConnector(ServiceConnector):
-    """Access tokens for AGS/NRPS cached in the database (shared by all workers).
-
-    Use it with a store session: `DbServiceConnector(registration, http_session(), db=session)`.
-    """
-
-    def __init__(self, registration, requests_session=None, *, db: Session | None = None):
-        super().__init__(registration, requests_session or http_session())
-        self._db = db
-
-    def _get_cached_access_token(self, scope_key: str) -> str | None:
-        if self._db is None:
-            return None
-        return cache.get(self._db, "access-token:" + scope_key)
-
-    def _cache_access_token(self, scope_key: str, access_token: str, expires_in: float):
-        if self._db is not None and expires_in:
-            ttl = max(int(expires_in) - 60, 1)
-            cache.put(self._db, "access-token:" + scope_key, access_token, ttl)
-
-
 def new_secret() -> str:
     return secrets.token_urlsafe(48)
 
@@ -311,11 +228,11 @@ def platform_by_id(db: Session, platform_id: int) -> Platform | None:
 
 __all__ = [
     "DbLaunchDataStorage",
-    "DbServiceConnector",
     "DbSessionService",
     "DbToolConf",
     "LaunchError",
     "LtiException",
+    "StoreRegistration",
     "ToolOIDCLogin",
     "http_session",
     "registration_for",

@@ -21,11 +21,10 @@ from pylti1p3.names_roles import NamesRolesProvisioningService
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from ..grades import StoreServiceConnector
+from ..lti.services import StoreServiceConnector, http_session, registration_for
 from ..printable import clean
 from ..store import Store
 from ..store.models import Context, Platform, ResourceLink, RosterMember, utcnow
-from .pylti import http_session, registration_for
 
 MAX_PAGES = 500
 

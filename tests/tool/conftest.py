@@ -150,3 +150,12 @@ def variant(tool, tmp_path) -> Iterator:
     yield make
     for course_id in added:
         sites.pop(course_id, None)
+
+
+@pytest.fixture
+def manual(tool):
+    """No background sending: the test runs the sender itself."""
+    sender = tool.app.extensions["lmspack.grades"]
+    sender.enabled = False
+    yield sender
+    sender.enabled = True

@@ -255,6 +255,8 @@ class TestPlatform:
             lineitem_url=None
             if hint.get("lineitem") == "none"
             else f"{self.issuer}/ags/{context}/lineitems/{link}",
+            # results "none": no result.readonly scope (the tool cannot read the gradebook)
+            results_service_enabled=hint.get("results") != "none",
         )
         launch.set_nrps(f"{self.issuer}/nrps/{context}/memberships")
         custom = hint.get("custom")
@@ -477,15 +479,31 @@ class Browser:
 # TestPlatform as `services` (a Services), so tests can read scores and make the platform
 # fail: `ags_mode` "up" | "503" | "slow" (answers after `slow_seconds`); take_down() /
 # bring_back() close and reopen the port (connection refused).
+#
+# The gradebook follows Moodle's rules (mod/lti/service/gradebookservices, scores.php):
+# - A score's timestamp is cut to whole seconds and kept as the grade's time modified. A
+#   score whose second is not later than the time modified of the grade it would replace
+#   (for that user and line item) is refused with 409, and nothing changes: the same second
+#   again, a re-send of the very score already applied, and a score from within the second
+#   of the previous one are all 409s (`Services.conflicts` lists them).
+# - The result service (GET <line item>/results[?user_id=...], scope result.readonly, only
+#   when the launch offered it) answers the current grade of each learner: resultScore,
+#   resultMaximum, comment (the last score with a scoreGiven; a score without one, e.g.
+#   gradingProgress Pending, leaves no result, as Moodle keeps no grade for it).
+# - `Services.edit_grade()` is a teacher editing the grade in the gradebook: a grade (not the
+#   tool's) with the time of the edit, so the tool's next score must be later than that.
 
 
 class Services:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.scores: list[dict] = []  # every score the platform applied, in order
-        self.duplicates: list[dict] = []  # scores received again (same timestamp)
+        self.conflicts: list[dict] = []  # scores refused with 409 (not later, whole seconds)
         self.results: dict[tuple[str, str], dict] = {}  # (line item, userId) -> latest
+        self.modified: dict[tuple[str, str], int] = {}  # (line item, userId) -> whole seconds
+        self.grades: dict[tuple[str, str], dict] = {}  # (line item, userId) -> what shows
         self.attempts = 0  # score POSTs that reached the handler
+        self.results_requests: list[str] = []  # GETs of the result service
         self.token_requests = 0
         self.ags_mode = "up"
         self.slow_seconds = 3.0
@@ -494,6 +512,22 @@ class Services:
         self.nrps_requests: list[str] = []
         self.lineitems: dict[str, list[dict]] = {}  # context -> line items the tool made
         self.lineitem_requests: list[str] = []  # "GET ..." / "POST ..." on the containers
+
+    @property
+    def duplicates(self) -> list[dict]:
+        """Scores that arrived again with the timestamp of one already applied."""
+        applied = {(s["lineitem"], str(s["userId"]), s["timestamp"]) for s in self.scores}
+        return [
+            c for c in self.conflicts
+            if (c["lineitem"], str(c["userId"]), c["timestamp"]) in applied
+        ]  # fmt: skip
+
+    def edit_grade(self, lineitem: str, user: str, score: float, at: float) -> None:
+        """A teacher sets the grade by hand at `at` (epoch seconds)."""
+        key = (lineitem, user)
+        with self.lock:
+            self.modified[key] = int(at)
+            self.grades[key] = {"resultScore": score, "resultMaximum": 100.0, "comment": None}
 
 
 class _PlatformAgs(AssignmentsGradesService):
@@ -509,18 +543,21 @@ class _PlatformAgs(AssignmentsGradesService):
         if "scoreGiven" in score and not 0 <= score["scoreGiven"] <= score["scoreMaximum"]:
             raise LtiServiceException("scoreGiven out of range", 400)
         key = (line_item_id, str(score["userId"]))
-        stamp = datetime.fromisoformat(score["timestamp"])
+        second = int(datetime.fromisoformat(score["timestamp"]).timestamp())  # whole seconds
         with sv.lock:
-            last = sv.results.get(key)
-            if last is not None:
-                before = datetime.fromisoformat(last["timestamp"])
-                if stamp < before:
-                    return UpdateScoreStatus.OLD_TIMESTAMP
-                if stamp == before:  # the same score again: nothing changes
-                    sv.duplicates.append(score)
-                    return UpdateScoreStatus.SUCCESS
+            last = sv.modified.get(key)
+            if last is not None and last >= second:  # Moodle: "Refusing score with an
+                sv.conflicts.append({**score, "lineitem": line_item_id})  # earlier timestamp"
+                return UpdateScoreStatus.OLD_TIMESTAMP
+            sv.modified[key] = second
             sv.results[key] = score
             sv.scores.append({**score, "lineitem": line_item_id})
+            if "scoreGiven" in score:
+                sv.grades[key] = {
+                    "resultScore": score["scoreGiven"],
+                    "resultMaximum": score["scoreMaximum"],
+                    "comment": score.get("comment"),
+                }
         return UpdateScoreStatus.SUCCESS
 
     def _context(self) -> str:
@@ -551,8 +588,20 @@ class _PlatformAgs(AssignmentsGradesService):
     def delete_lineitem(self, line_item_id):  # pragma: no cover
         return None
 
-    def get_results(self, *a, **k):  # pragma: no cover
-        return {"content": [], "has_next": False, "next": None}
+    def get_results(self, line_item_id, page=1, limit=None, user_id=None, **_):
+        sv: Services = self.platform.services
+        with sv.lock:
+            found = [
+                {
+                    "id": f"{self.ags.lineitem_url}/results/{user}",
+                    "userId": user,
+                    "scoreOf": self.ags.lineitem_url,
+                    **{k: v for k, v in grade.items() if v is not None},
+                }
+                for (item, user), grade in sv.grades.items()
+                if item == line_item_id and (user_id is None or user == str(user_id))
+            ]
+        return {"content": found, "has_next": False, "next": None}
 
 
 class _PlatformNrps(NamesRoleProvisioningService):
@@ -600,6 +649,24 @@ def add_services(platform: TestPlatform, app: Flask) -> None:
             return _to_flask(service.handle_resp(service.handle_update_score, line_item_id=link))
         except Exception:  # lti1p3platform raises on a token it cannot decode: that is a 401
             return jsonify({"error": "invalid_token"}), 401
+
+    @app.get("/ags/<context>/lineitems/<link>/results")
+    def ags_results(context: str, link: str):
+        sv = platform.services
+        with sv.lock:
+            sv.results_requests.append(request.full_path)
+        if sv.ags_mode == "503":
+            return jsonify({"error": "maintenance"}), 503
+        base = f"{platform.issuer}/ags/{context}/lineitems"
+        service = _PlatformAgs(platform, FlaskPlatformRequest(request), base, f"{base}/{link}")
+        try:
+            resp = service.handle_resp(service.handle_get_results, line_item_id=link)
+        except Exception:  # a token it cannot decode, or one without result.readonly
+            return jsonify({"error": "invalid_token"}), 401
+        if resp.code != 200:
+            return _to_flask(resp)
+        # the AGS result container is a JSON array
+        return jsonify(resp.result["content"]), 200, {"Content-Type": resp.media_type}
 
     @app.route("/ags/<context>/lineitems", methods=["GET", "POST"])
     def ags_lineitems(context: str):

@@ -157,18 +157,20 @@ def test_key_rotation_publishes_first_signs_later_keeps_the_old_key(
 def test_client_assertion_gets_an_access_token_and_it_is_cached(tool, platform):
     """What the AGS sender and NRPS rely on: our key signs the client assertion, the platform
     checks it against /lti/jwks over HTTP, and the token is cached in the database."""
+    from lmspack.lti.services import StoreServiceConnector, http_session, registration_for
     from lmspack.store.platforms import find_platform
-    from lmspack.tool.pylti import DbServiceConnector, registration_for
 
     scope = ["https://purl.imsglobal.org/spec/lti-ags/scope/score"]
     with tool.store.transaction() as s:
         reg = registration_for(s, find_platform(s, platform.issuer, platform.client_id))
-        token = DbServiceConnector(reg, db=s).get_access_token(scope)
-        assert token and token.count(".") == 2
+        reg.get_kid()
+    token = StoreServiceConnector(reg, http_session(5), tool.store).get_access_token(scope)
+    assert token and token.count(".") == 2
     with tool.store.transaction() as s:
         reg = registration_for(s, find_platform(s, platform.issuer, platform.client_id))
-        platform.stop()  # a cached token needs no platform
-        assert DbServiceConnector(reg, db=s).get_access_token(scope) == token
+        reg.get_kid()
+    platform.stop()  # a cached token needs no platform
+    assert StoreServiceConnector(reg, http_session(5), tool.store).get_access_token(scope) == token
 
 
 def test_key_rotation_now_for_a_compromised_key(tool, platform, database_url):
