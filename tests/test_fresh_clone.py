@@ -34,7 +34,6 @@ def test_a_fresh_clone_validates_its_manifests(tmp_path: Path) -> None:
     assert npm.returncode == 0, npm.stderr
     # The clone's own lmspack and tests (PYTHONPATH wins over this checkout's editable install).
     env = {**os.environ, "CI": "true", "PYTHONPATH": str(clone)}
-    env.pop("LMSPACK_SCHEMAS", None)
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *SUBSET],
         cwd=clone,
