@@ -23,7 +23,7 @@ def test_a_fresh_clone_validates_its_manifests(tmp_path: Path) -> None:
     require(shutil.which("git") is not None and shutil.which("npm") is not None, "git/npm missing")
     clone = tmp_path / "lmspack"
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True, timeout=120)
-    assert not (clone.parent / "shared").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["lmspack"]  # nothing beside the clone
     npm = subprocess.run(
         ["npm", "ci", "--silent", "--no-audit", "--no-fund", "--prefer-offline"],
         cwd=clone,
