@@ -16,7 +16,7 @@ PINNED = dict(
     reversed(line.split(maxsplit=1)) for line in (SCHEMAS / "SHA256SUMS").read_text().splitlines()
 )
 # A path that climbs out of the checkout to a sibling folder (how ../shared was read).
-OUTSIDE = re.compile(r"""(\.\./|parents?\[\d\]\s*/\s*|\.parent\s*/\s*)["']?shared\b""")
+OUTSIDE = re.compile(r"""\.\./shared/|(parents?\[\d\]|\.parent)\s*/\s*["']shared["']""")
 
 
 TEXT = {".py", ".sh", ".toml", ".cfg", ".ini", ".json", ".xsd", ".j2", ".js", ""}
