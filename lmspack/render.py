@@ -17,8 +17,8 @@ from typing import Any
 import jinja2
 
 from .course.model import Course
-from .theme import STATIC_DIR, check_site, default_theme, loader, static_files, template_error
-from .theme import theme_for as theme_for
+from .theming import STATIC_DIR, check_site, default_theme, loader, static_files, template_error
+from .theming import theme_for as theme_for
 
 ADAPTERS = ("scorm12", "scorm2004", "local", "lti")
 __all__ = ["STATIC_DIR", "Site", "default_theme", "environment", "render_site", "theme_for"]

@@ -14,7 +14,7 @@ import pytest
 
 from lmspack.course import load_course
 from lmspack.render import default_theme, render_site
-from lmspack.theme import ThemeError, theme_for
+from lmspack.theming import ThemeError, theme_for
 
 DEFAULT = default_theme()
 
