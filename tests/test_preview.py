@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import socket
 import subprocess
 import sys
@@ -65,5 +67,12 @@ def test_preview_serves_site_and_follows_edits(preview) -> None:
 
     page.write_text(page.read_text().replace("minutes: 3", "minutes: many"))
     status, body = get(base)
-    assert status == 500
-    assert "pages/02-the-topic.md:3: minutes: should be a whole number" in body
+    assert status == 200
+    assert "An edited section" in body  # the last good build, with the problems over it
+    state = json.loads(
+        re.search(r'<script type="application/json" id="lmspack-preview-state">(.*?)</script>',
+                  body).group(1)
+    )
+    expected = (str(course / "pages" / "02-the-topic.md"), 3, "minutes", "should be a whole number")
+    found = [(p["file"], p["line"], p["field"], p["message"][:24]) for p in state["problems"]]
+    assert expected in found
