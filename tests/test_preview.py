@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import socket
@@ -10,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -76,3 +78,19 @@ def test_preview_serves_site_and_follows_edits(preview) -> None:
     expected = (str(course / "pages" / "02-the-topic.md"), 3, "minutes", "should be a whole number")
     found = [(p["file"], p["line"], p["field"], p["message"][:24]) for p in state["problems"]]
     assert expected in found
+
+
+def test_the_live_script_is_never_in_a_site_or_package(course_copy: Path) -> None:
+    """Only the preview's server adds it, to the page it serves."""
+    from lmspack.build import build_packages
+    from lmspack.course import load_course
+    from lmspack.render import render_site
+
+    course = load_course(course_copy)
+    local = render_site(course, "local")
+    assert all(b"__lmspack" not in data and b"EventSource" not in data for data in local.values())
+    for data, _, _ in build_packages(course, ["scorm12", "scorm2004"]).values():
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            for name in zf.namelist():
+                body = zf.read(name)
+                assert b"__lmspack" not in body and b"EventSource" not in body, name
