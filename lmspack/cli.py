@@ -147,6 +147,8 @@ def build(course_dir: Path, out_dir: Path, fmt: str) -> None:
     from .build import ALL_FORMATS
     from .build import build as run_build
 
+    if out_dir.exists() and not out_dir.is_dir():
+        raise click.BadParameter(f"{out_dir} is a file, not a folder", param_hint="--out")
     formats = ALL_FORMATS if fmt == "all" else (fmt,)
     start = time.perf_counter()
     click.echo(f"Building {course_dir} -> {out_dir}/")

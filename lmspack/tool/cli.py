@@ -184,6 +184,8 @@ def _check_course(course_dir: Path) -> None:
     try:
         load_course(course_dir)
     except CourseError as exc:
+        if len(exc.problems) == 1:
+            raise click.ClickException(f"cannot serve {course_dir}: {exc.problems[0]}") from None
         click.secho(f"Cannot serve {course_dir}: fix these first.", fg="red", err=True)
         for problem in exc.problems:
             click.echo(f"  {problem}", err=True)

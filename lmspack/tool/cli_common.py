@@ -45,7 +45,8 @@ def cannot_connect(url, exc: Exception) -> str:
     """`cannot open the database <url, no password>: <the server's reason>`, with what to do."""
     where = url.render_as_string(hide_password=True)
     reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-    reason = reason.rsplit("FATAL:", 1)[-1].strip()
+    # psycopg: 'connection failed: connection to server at "h", port p failed: <why>'
+    reason = reason.rsplit("FATAL:", 1)[-1].rsplit(" failed: ", 1)[-1].strip()
     if url.get_backend_name() == "postgresql" and "does not exist" in reason:
         hint = f"create it first (e.g. `createdb {url.database}`) or fix --database-url"
     elif url.get_backend_name() == "sqlite":
