@@ -160,6 +160,7 @@ def serve(bind, workers, threads, dev, course, database_url) -> None:
     if not port.isdigit() or not 0 < int(port) < 65536:
         raise click.BadParameter(f"{bind!r} is not HOST:PORT", param_hint="--bind")
     _check_course(Path(cfg.course))
+    _check_port(host or "127.0.0.1", int(port))
     store = _store(cfg.database_url or None, migrated=False)
     try:
         store.check_migrated()
@@ -190,6 +191,23 @@ def _check_course(course_dir: Path) -> None:
         for problem in exc.problems:
             click.echo(f"  {problem}", err=True)
         sys.exit(1)
+
+
+def _check_port(host: str, port: int) -> None:
+    """One line now, rather than gunicorn's five retries and ten log lines, for a port that
+    another program holds (or that this user may not bind)."""
+    import os
+    import socket
+
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        why = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise click.ClickException(
+            f"cannot listen on {host}:{port}: {why} "
+            "(is another server using it? choose another with --bind HOST:PORT)"
+        ) from None
 
 
 # --------------------------------------------------------------------------- grades
