@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,18 @@ def require(condition: bool, why: str) -> None:
     if IN_CI:
         pytest.fail(f"{why} (CI is set, so this fails instead of skipping)")
     pytest.skip(why)
+
+
+def run_lmspack(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    """`lmspack ARGS` in its own process, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "lmspack", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
 
 
 @pytest.fixture

@@ -157,7 +157,7 @@ def serve(bind, workers, threads, dev, course, database_url) -> None:
     if course:
         cfg.course = overrides["course"] = course
     host, _, port = bind.rpartition(":")
-    if not port.isdigit() or not 0 < int(port) < 65536:
+    if not port.isdigit() or not 0 <= int(port) < 65536:
         raise click.BadParameter(f"{bind!r} is not HOST:PORT", param_hint="--bind")
     _check_course(Path(cfg.course))
     _check_port(host or "127.0.0.1", int(port))
