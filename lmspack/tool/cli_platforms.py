@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import click
 
-from .cli_common import db_option, open_store
+from .cli_common import db_option, load_config, open_store
 
 
 @click.group("platform")
@@ -73,9 +73,8 @@ def platform_invite(name, expires_hours, base_url, database_url) -> None:
     """Make a single-use registration URL for a platform's administrator to paste (Moodle:
     Manage tools › Tool URL › Add LTI Advantage)."""
     from ..store import invites
-    from .config import ToolConfig
 
-    base = (base_url or ToolConfig.load().base_url).rstrip("/")
+    base = (base_url or load_config().base_url).rstrip("/")
     if not base:
         raise click.ClickException(
             "Set LMSPACK_BASE_URL (or --base-url): the invite is a URL of the tool."

@@ -25,14 +25,13 @@ import click
 
 from ..printable import clean  # stored text may predate the API's check
 from .cli import _store, db_option
-from .cli_common import context_option, platform_option
+from .cli_common import context_option, load_config, platform_option
 from .cli_common import find_context as _context
 
 
 def _base_url(base_url: str | None) -> str:
-    from .config import ToolConfig
 
-    url = base_url or ToolConfig.load().base_url
+    url = base_url or load_config().base_url
     if not url:
         raise click.ClickException(
             "Set LMSPACK_BASE_URL (or --base-url): it is in the new code's URL."
@@ -42,9 +41,8 @@ def _base_url(base_url: str | None) -> str:
 
 def _course(course_dir: str | None):
     from ..course import load_course
-    from .config import ToolConfig
 
-    return load_course(Path(course_dir or ToolConfig.load().course))
+    return load_course(Path(course_dir or load_config().course))
 
 
 def _course_or_none():
@@ -176,7 +174,6 @@ def certificates_attend(context_id, issuer, sub, on, database_url) -> None:
     from ..certificates.issue import record_attendance
     from ..store.models import User
     from ..store.records import users_from_roster
-    from .config import ToolConfig
 
     try:
         day = date.fromisoformat(on)
@@ -208,7 +205,7 @@ def certificates_attend(context_id, issuer, sub, on, database_url) -> None:
             context_id=ctx.id,
             user_ids=[user_id],
             on=day,
-            base_url=ToolConfig.load().base_url or None,
+            base_url=load_config().base_url or None,
         )
         if not recorded:
             raise click.ClickException(f"{sub!r} has not opened the activity in this context.")
@@ -281,9 +278,8 @@ def report_cmd(kind, context_id, issuer, fmt, course_dir, base_url, database_url
     from ..reports.csv import csv_chunks
 
     course = _course(course_dir)
-    from .config import ToolConfig
 
-    url = (base_url or ToolConfig.load().base_url or "").rstrip("/")
+    url = (base_url or load_config().base_url or "").rstrip("/")
     store = _store(database_url)
     with store.read_sessions() as s:
         ctx, platform = _context(s, context_id, issuer)
