@@ -12,7 +12,7 @@ import click
 
 from . import __version__
 from .course import CourseError, load_course
-from .course.report import problems_json, problems_text
+from .course.report import problem_lines, problems_json, problems_text
 
 SCAFFOLD = Path(__file__).resolve().parent / "scaffold"
 
@@ -56,7 +56,8 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except CourseError as exc:
             for problem in exc.problems:
-                click.echo(str(problem), err=True)
+                line = problem_lines(problem, exc.course_dir)[0] if exc.course_dir else problem
+                click.echo(str(line), err=True)
             raise click.ClickException("the course has problems (see above)") from None
         except OSError as exc:
             where = f"{exc.filename}: " if exc.filename else ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass(frozen=True, order=True)
@@ -29,8 +30,11 @@ class Problem:
 class CourseError(Exception):
     """Raised with every problem found, so an author fixes them in one pass."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], course_dir: Path | None = None):
         self.problems = sorted(set(problems), key=lambda p: (not p.syntax, p))
+        # The folder the files are named from, so a command can print them as the author
+        # opens them (lmspack.course.report); None where no folder was read.
+        self.course_dir = course_dir
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
@@ -54,6 +58,6 @@ class Problems:
     ) -> None:
         self.items.append(Problem(file, line, field, message, column, hint, source, syntax))
 
-    def raise_if_any(self) -> None:
+    def raise_if_any(self, course_dir: Path | None = None) -> None:
         if self.items:
-            raise CourseError(self.items)
+            raise CourseError(self.items, course_dir)

@@ -45,10 +45,10 @@ def load_course(course_dir: str | Path) -> Course:
     if not (root / "course.yaml").is_file():
         # The file is named relative to the course folder, like every other problem.
         problems.add("course.yaml", 0, "", "not found: is this a course folder?")
-        problems.raise_if_any()
+        problems.raise_if_any(root)
     loader = _Loader(root, problems)
     course = loader.load()
-    problems.raise_if_any()
+    problems.raise_if_any(root)
     assert course is not None
     return course
 

@@ -183,15 +183,17 @@ def serve(bind, workers, threads, dev, course, database_url) -> None:
 def _check_course(course_dir: Path) -> None:
     """Refuse to start on a course that does not load (each worker would fail to boot)."""
     from ..course import CourseError, load_course
+    from ..course.report import problem_lines
 
     try:
         load_course(course_dir)
     except CourseError as exc:
-        if len(exc.problems) == 1:
-            raise click.ClickException(f"cannot serve {course_dir}: {exc.problems[0]}") from None
+        lines = [problem_lines(p, course_dir)[0] for p in exc.problems]
+        if len(lines) == 1:
+            raise click.ClickException(f"cannot serve {course_dir}: {lines[0]}") from None
         click.secho(f"Cannot serve {course_dir}: fix these first.", fg="red", err=True)
-        for problem in exc.problems:
-            click.echo(f"  {problem}", err=True)
+        for line in lines:
+            click.echo(f"  {line}", err=True)
         sys.exit(1)
 
 
