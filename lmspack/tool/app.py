@@ -153,6 +153,9 @@ def create_app(config: ToolConfig | dict[str, Any] | None = None, *, store_: Sto
 
     @app.after_request
     def _security_headers(resp):
+        launch = g.get("launch")
+        if launch is not None:  # any page of a launch may be framed by its own platform
+            allow_framing_by_platform(launch.platform_id)
         extra = g.get("frame_ancestors_extra", [])
         scripts = []
         if request.endpoint in csp.HASHED_ENDPOINTS and resp.mimetype == "text/html":
@@ -182,9 +185,15 @@ def allow_framing_by(*urls: str | None) -> None:
 
 
 def allow_framing_by_platform(platform_id: int) -> None:
+    """The launch's platform, even if it was registered after this worker's cached list was
+    read (frame_origins). Every response to a request with a launch (`g.launch`) gets it."""
     from ..store.models import Platform
 
-    platform = read_db().get(Platform, platform_id)
+    try:
+        platform = read_db().get(Platform, platform_id)
+    except Exception:  # never fail a response for its headers
+        log.exception("could not read the launch's platform")
+        return
     if platform is not None:
         allow_framing_by(platform.issuer, platform.auth_login_url)
 

@@ -46,7 +46,7 @@ from ..store import keys as tool_keys
 from ..store import ratelimit
 from ..store.certificates import Certificate
 from ..store.models import Attempt, User
-from .app import allow_framing_by_platform, base_url, db, read_db, sites
+from .app import base_url, db, read_db, sites
 from .launch_token import require_launch
 
 bp = Blueprint("certificates", __name__)
@@ -316,7 +316,6 @@ def _record():
 @bp.get("/record")
 @require_launch("learner")
 def record_page():
-    allow_framing_by_platform(g.launch.platform_id)
     rec = _record()
     token = request.args.get("t", "")
     return render_template(

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, redirect
+from flask import Blueprint, abort, g, redirect
 
-from .app import allow_framing_by_platform, base_url, sites
+from .app import base_url, sites
 from .launch_token import current_launch, token_from_request
 
 bp = Blueprint("course", __name__)
@@ -22,8 +22,7 @@ def index(course_id: str, version: str):
     site = sites().get(course_id)
     if site is None:
         abort(404, description=f"This tool does not serve the course {course_id!r}.")
-    launch = current_launch()
-    allow_framing_by_platform(launch.platform_id)
+    launch = g.launch = current_launch()
     if launch.course_id != course_id:
         abort(403, description="This launch is for another course.")
     token = token_from_request() or ""

@@ -40,7 +40,7 @@ from ..printable import problem
 from ..reports import data
 from ..reports import summaries as S
 from ..reports.csv import csv_bytes
-from .app import allow_framing_by_platform, base_url, db, read_db, sites, store
+from .app import base_url, db, read_db, sites, store
 from .csrf import check_form_token, form_token
 from .launch_token import require_launch
 
@@ -65,7 +65,6 @@ STATUS_LABELS = {
 def _scope(context_id: int):
     """The launch's platform and context, checked against the URL; the course it serves."""
     launch = g.launch
-    allow_framing_by_platform(launch.platform_id)
     if launch.context_id != context_id:
         abort(403, description="Your launch is for another course; open this page from there.")
     ctx = data.find_context(read_db(), launch.platform_id, context_id)

@@ -24,7 +24,15 @@ def directives(resp) -> dict[str, list[str]]:
     return {d.split()[0]: d.split()[1:] for d in csp.split(";") if d.strip()}
 
 
+def expire_platform_origins(tool) -> None:
+    """Pages without a launch (verify, config, error pages) take the registered platforms
+    from a list each worker re-reads every ORIGINS_TTL seconds; the test's platform was added
+    to the database a moment ago, so start from an expired list, as a worker does after it."""
+    tool.app.extensions["lmspack.origins"] = (float("-inf"), [])
+
+
 def _pages(tool, platform) -> dict[str, requests.Response]:
+    expire_platform_origins(tool)
     api = learner_api(tool, platform, user="csp-learner", context="csp1", link="cl1")
     complete_course(api)
     cert = api.get("/attempt").json()["certificate"]
@@ -143,6 +151,7 @@ def test_injected_inline_script_does_not_run_and_the_player_runs_clean(
             Learner(top, COURSE_MODEL).complete(text_for=lambda rid: f"My {rid}")
             assert course.locator("#lp-results .checklist li.todo").count() == 0
             assert course.evaluate("window.__csp") == []
+            expire_platform_origins(tool)  # /verify has no launch: the list of platforms
             for path in ("/record", "/verify"):
                 course.goto(f"{tool.url}{path}?t={token}")
                 course.wait_for_load_state("load")
