@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
 from sqlalchemy import select
 
 from lmspack import grades
@@ -15,6 +16,8 @@ from lmspack.store.models import GradeOutbox
 from lmspack.tool.launch_token import verify_launch_token
 
 from .api_client import COURSE_MODEL, choice, complete_course, learner_api, wait_for
+
+pytestmark = pytest.mark.usefixtures("quiet_outbox")  # the counts below are this test's rows
 
 EVALUATION = {
     e.id: ("yes" if e.type == "yes-no" else "4" if e.type == "rating" else "Useful.")
