@@ -21,25 +21,14 @@ import click
 
 from .course import CourseError
 from .course import load_course as _load_course
+from .course.errors import Problem
+from .course.report import problem_dict
 from .render import Site, default_theme, render_site, theme_for
 
 LIVE = "/__lmspack/"  # the preview's own paths; a course's files never start with "__"
 LIVE_SCRIPT = (Path(__file__).resolve().parent / "preview_live.js").read_bytes()
 POLL_SECONDS = 0.25
 KEEPALIVE_SECONDS = 15.0
-
-
-def problem_dict(problem, course_dir: Path) -> dict:
-    """One problem as the browser shows it; paths as `lmspack check` prints them."""
-    file = problem.file if Path(problem.file).is_absolute() else str(course_dir / problem.file)
-    return {
-        "file": file,
-        "line": problem.line,
-        "column": getattr(problem, "column", 0),
-        "field": problem.field,
-        "message": problem.message,
-        "hint": getattr(problem, "hint", ""),
-    }
 
 
 class Watcher:
@@ -88,11 +77,8 @@ class Watcher:
             except CourseError as exc:
                 self.problems = [problem_dict(p, self.course_dir) for p in exc.problems]
             except Exception as exc:  # a bug must not stop the preview; say what happened
-                self.problems = [
-                    {"file": str(self.course_dir), "line": 0, "column": 0, "field": "",
-                     "message": f"lmspack could not build the preview: "
-                     f"{type(exc).__name__}: {exc}", "hint": ""}
-                ]
+                why = f"lmspack could not build the preview: {type(exc).__name__}: {exc}"
+                self.problems = [problem_dict(Problem(str(self.course_dir), 0, "", why), Path())]
             else:
                 self.site, self.problems = site, []
                 self.good += 1

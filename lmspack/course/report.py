@@ -55,19 +55,18 @@ def problems_text(problems: list[Problem], course_dir: Path) -> list[str]:
     return lines
 
 
-def problems_json(problems: list[Problem], course_dir: Path) -> dict[str, Any]:
-    """`{"ok": false, "problems": [...]}`; unknown line/column/field/hint are null."""
+def problem_dict(p: Problem, course_dir: Path) -> dict[str, Any]:
+    """One problem for tools and the preview's panel; unknown line/column/field/hint are null."""
     return {
-        "ok": False,
-        "problems": [
-            {
-                "file": problem_path(p, course_dir),
-                "line": p.line or None,
-                "column": p.column or None,
-                "field": p.field or None,
-                "message": p.message,
-                "hint": p.hint or None,
-            }
-            for p in problems
-        ],
+        "file": problem_path(p, course_dir),
+        "line": p.line or None,
+        "column": p.column or None,
+        "field": p.field or None,
+        "message": p.message,
+        "hint": p.hint or None,
     }
+
+
+def problems_json(problems: list[Problem], course_dir: Path) -> dict[str, Any]:
+    """`{"ok": false, "problems": [...]}`, as `lmspack check --json` prints it."""
+    return {"ok": False, "problems": [problem_dict(p, course_dir) for p in problems]}

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from .cli_common import (
     context_option,
     db_option,
     find_context,
-    load_config,
     open_store,
     platform_option,
+    served_course,
 )
 
 
@@ -40,10 +38,9 @@ def attempts_grant(context_id, issuer, sub, tries, by, course_dir, database_url)
     from sqlalchemy import select
 
     from ..attempts.extra_tries import GrantRefused, grant_tries
-    from ..course import load_course
     from ..store.models import Attempt, User
 
-    course = load_course(Path(course_dir or load_config().course))
+    course = served_course(course_dir)
     with open_store(database_url).transaction() as s:
         ctx, platform = find_context(s, context_id, issuer)
         attempts = s.scalars(

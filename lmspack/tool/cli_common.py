@@ -99,3 +99,13 @@ def find_context(session, context_id: str, issuer: str | None):
             f"Context {context_id!r} exists on several platforms ({issuers}): add --platform."
         )
     return found[0]
+
+
+def served_course(course_dir: str | None = None):
+    """The course a command works on: `course_dir`, else the one the tool serves
+    (LMSPACK_COURSE, default course_src)."""
+    from pathlib import Path
+
+    from ..course import load_course
+
+    return load_course(Path(course_dir or load_config().course))

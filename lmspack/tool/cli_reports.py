@@ -27,6 +27,7 @@ from ..printable import clean  # stored text may predate the API's check
 from .cli import _store, db_option
 from .cli_common import context_option, load_config, platform_option
 from .cli_common import find_context as _context
+from .cli_common import served_course as _course
 
 
 def _base_url(base_url: str | None) -> str:
@@ -37,12 +38,6 @@ def _base_url(base_url: str | None) -> str:
             "Set LMSPACK_BASE_URL (or --base-url): it is in the new code's URL."
         )
     return url.rstrip("/")
-
-
-def _course(course_dir: str | None):
-    from ..course import load_course
-
-    return load_course(Path(course_dir or load_config().course))
 
 
 def _course_or_none():

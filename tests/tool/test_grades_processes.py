@@ -5,11 +5,8 @@ strictly increase in whole seconds and keep every final score."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
+from contextlib import ExitStack
 from datetime import datetime
 
 import pytest
@@ -19,10 +16,9 @@ from sqlalchemy import func, select
 from lmspack import grades
 from lmspack.store.models import GradeOutbox, utcnow
 from lmspack.tool.launch_token import verify_launch_token
-from tests.conftest import COURSE, ROOT
 
 from .api_client import Api, complete_course, learner_api, wait_for
-from .test_serve import _free_port
+from .serve_process import free_port, serve_env, serving
 
 
 class _Instances(Api):
@@ -42,52 +38,20 @@ class _Instances(Api):
 @pytest.fixture
 def instances(tool, database_url, tmp_path):
     """Two `lmspack serve` (gunicorn, one worker each) on the tests' database and secret."""
-    procs, urls = [], []
-    for i in range(2):
-        port = _free_port()
-        url = f"http://127.0.0.1:{port}"
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "LMSPACK_BASE_URL": url,
-            "LMSPACK_COURSE": str(COURSE),
-            "PYTHONPATH": str(ROOT),
-            "SECRET_KEY": tool.app.config["SECRET_KEY"],
-            "LMSPACK_GRADES_POLL_SECONDS": "1",
-        }
-        cmd = [sys.executable, "-m", "lmspack", "serve", "--bind", f"127.0.0.1:{port}"]
-        procs.append(
-            subprocess.Popen(
-                [*cmd, "--workers", "1"],
-                env=env,
-                cwd=tmp_path,
-                stdout=subprocess.DEVNULL,
-                stderr=open(tmp_path / f"serve{i}.log", "wb"),  # noqa: SIM115
-                start_new_session=True,
+    with ExitStack() as stack:
+        urls = []
+        for i in range(2):
+            port = free_port()
+            env = serve_env(
+                database_url,
+                f"http://127.0.0.1:{port}",
+                SECRET_KEY=tool.app.config["SECRET_KEY"],
+                LMSPACK_GRADES_POLL_SECONDS="1",
             )
-        )
-        urls.append(url)
-    try:
-        for url, proc in zip(urls, procs, strict=True):
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if requests.get(url + "/healthz", timeout=1).ok:
-                        break  # and its background sender has started
-                except requests.RequestException:
-                    pass
-                assert proc.poll() is None, "lmspack serve exited"
-                assert time.monotonic() < deadline, "lmspack serve did not start"
-                time.sleep(0.2)
+            log = tmp_path / f"serve{i}.log"
+            # healthy means its background sender has started too
+            urls.append(stack.enter_context(serving(port, ["--workers", "1"], env, log)))
         yield urls
-    finally:
-        for proc in procs:
-            os.killpg(proc.pid, signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
 
 
 def test_two_serve_instances_deliver_a_thousand_grades_once(tool, platform, instances):

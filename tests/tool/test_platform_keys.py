@@ -6,11 +6,7 @@ cache: threads of one server, and two tool processes sharing the database."""
 from __future__ import annotations
 
 import hashlib
-import os
-import subprocess
-import sys
 import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -19,9 +15,9 @@ from sqlalchemy import update
 
 from lmspack.lti.keyset import DEFAULT_TTL, MAX_TTL, MIN_TTL
 from lmspack.store.models import CacheEntry, utcnow
-from tests.conftest import COURSE, ROOT
 
-from .platform import Browser, ServerThread
+from .platform import Browser
+from .serve_process import free_port, serve_env, serving
 
 
 def _entry_key(platform) -> str:
@@ -124,43 +120,18 @@ def test_a_burst_at_a_cold_cache_fetches_the_key_set_once(tool, platform):
 
 
 @pytest.fixture
-def second_tool(tool, database_url):
+def second_tool(tool, database_url, tmp_path):
     """Another tool process (Flask's threaded server) on the same database and base URL, as a
     second host behind the same address would be."""
-    probe = ServerThread()
-    port = probe.port
-    probe.server.server_close()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "LMSPACK_BASE_URL": tool.url,
-        "LMSPACK_COURSE": str(COURSE),
-        "SECRET_KEY": tool.app.config["SECRET_KEY"],
-        "LMSPACK_GRADES_BACKGROUND": "0",
-        "LMSPACK_HTTP_TIMEOUT": "5",
-        "PYTHONPATH": str(ROOT),
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lmspack", "serve", "--dev", "--bind", f"127.0.0.1:{port}"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+    env = serve_env(
+        database_url,
+        tool.url,
+        SECRET_KEY=tool.app.config["SECRET_KEY"],
+        LMSPACK_GRADES_BACKGROUND="0",
+        LMSPACK_HTTP_TIMEOUT="5",
     )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if requests.get(url + "/healthz", timeout=1).status_code == 200:
-                break
-        except requests.RequestException:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("the second tool process did not start: " + proc.stderr.read().decode())
-        time.sleep(0.2)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    with serving(free_port(), ["--dev"], env, tmp_path / "second-tool.log") as url:
+        yield url
 
 
 def test_two_tool_processes_fetch_the_key_set_once(tool, platform, second_tool):
