@@ -15,10 +15,8 @@ from __future__ import annotations
 import secrets
 import typing as t
 
-from flask import make_response
 from pylti1p3.contrib.flask import FlaskCookieService, FlaskOIDCLogin
 from pylti1p3.contrib.flask.request import FlaskRequest
-from pylti1p3.cookies_allowed_check import CookiesAllowedCheckPage
 from pylti1p3.deployment import Deployment as LtiDeployment
 from pylti1p3.exception import LtiException, LtiMessageValidationException
 from pylti1p3.launch_data_storage.base import LaunchDataStorage
@@ -193,29 +191,12 @@ class DbToolConf(ToolConfAbstract[FlaskRequest]):
 # --------------------------------------------------------------------------- login
 
 
-COOKIE_MAIN = "Your browser blocks the cookies this activity needs inside the course page."
-COOKIE_CLICK = "Open the activity in a new window"
-COOKIE_LOADING = "Loading the activity…"
-
-
 class ToolCookieService(FlaskCookieService):
     """Cookies that survive Moodle's iframe: Secure; SameSite=None; Partitioned over HTTPS."""
 
 
 class ToolOIDCLogin(FlaskOIDCLogin):
-    def get_cookies_allowed_js_check(self):
-        protocol, params = self.get_cookies_allowed_js_check_params()
-        page = CookiesAllowedCheckPage(
-            params,
-            protocol,
-            self._cookies_unavailable_msg_main_text,
-            self._cookies_unavailable_msg_click_text,
-            self._cookies_check_loading_text,
-        )
-        html = page.get_html().replace("<title></title>", "<title>Opening the activity</title>")
-        resp = make_response(html)
-        resp.headers["Cache-Control"] = "no-store"
-        return resp
+    """pylti1p3's login; its answer in the platform's frame is embedded.login_page."""
 
 
 def new_secret() -> str:
