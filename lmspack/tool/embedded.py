@@ -70,9 +70,9 @@ def check_proof(state: str, proof: str, tool_url: str) -> None:
         )
 
 
-def _no_store(resp):
+def _no_store(resp, referrer: str = "no-referrer"):
     resp.headers["Cache-Control"] = "no-store"
-    resp.headers["Referrer-Policy"] = "no-referrer"
+    resp.headers["Referrer-Policy"] = referrer
     return resp
 
 
@@ -113,4 +113,5 @@ def completion_page(platform_url: str) -> object:
         platform_origin=_origin(platform_url),
         proof_field=PROOF_FIELD,
     )
-    return _no_store(make_response(html))
+    # same-origin: under no-referrer the browser would send `Origin: null` with the post
+    return _no_store(make_response(html), "same-origin")

@@ -159,7 +159,7 @@ def _message_launch(session) -> tuple[ToolMessageLaunch, DbToolConf]:
         timeout=cfg.http_timeout,
         session_service=sessions,
         cookie_service=cookies,
-        launch_data_storage=DbLaunchDataStorage(session, read_db()),
+        launch_data_storage=DbLaunchDataStorage(session, read_db(), cookie_optional=True),
         requests_session=http_session(cfg.http_timeout),
     )
     return ml, conf

@@ -50,18 +50,27 @@ class LaunchError(LtiMessageValidationException):
 class DbLaunchDataStorage(LaunchDataStorage[t.Any]):
     """pylti1p3's launch data storage in the `cache_entries` table."""
 
-    def __init__(self, db: Session, read: Session | None = None):
+    def __init__(self, db: Session, read: Session | None = None, *, cookie_optional=False):
         super().__init__()
         self._db = db
         self._read = read or db
+        self._cookie_optional = cookie_optional  # at the launch: see get_session_cookie_name
 
     def get_session_cookie_name(self) -> str | None:
         # Over plain HTTP (development, tests on loopback) browsers drop SameSite=None
         # cookies, so keys are not bound to a session cookie there (as pylti1p3's cache
-        # storage does). Over HTTPS they are.
+        # storage does). Over HTTPS they are, except at a launch that brought no session
+        # cookie (a platform's frame that sends the tool no cookie, issue 16: its state is
+        # proved another way, embedded.py); the deep-linking ticket still guards that data.
         if self._request is not None and not self._request.is_secure():
             return None
-        return super().get_session_cookie_name()
+        name = super().get_session_cookie_name()
+        cookie = f"{ToolCookieService._cookie_prefix}-{name}"
+        if self._cookie_optional and self._request is not None and not self._request.get_cookie(
+            cookie
+        ):
+            return None
+        return name
 
     def can_set_keys_expiration(self) -> bool:
         return True

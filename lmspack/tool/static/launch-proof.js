@@ -36,7 +36,7 @@
       .then(read, () => null);
   }
 
-  const local = fromStorage('sessionStorage') || fromStorage('localStorage');
+  const local = [fromStorage('sessionStorage'), fromStorage('localStorage')].find(Boolean); // both removed
   (local ? Promise.resolve(local) : fromPlatform().then((v) => v || fromCookie())).then((proof) => {
     if (!proof) {
       document.getElementById('lp-launch-wait').hidden = true;
