@@ -4,6 +4,7 @@ migrations, the CLI, and the cookie attributes behind an HTTPS proxy."""
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from urllib.parse import parse_qs, urlsplit
 
@@ -308,3 +309,24 @@ def test_registration_key_closes_dynamic_registration(tool, database_url, store)
     r = client.get("/lti/register?openid_configuration=https://x.example/.well-known/oc")
     assert r.status_code == 403 and b"needs an invite" in r.data
     assert b"?key=" in client.get("/lti/config").data
+
+
+def test_a_stopped_sender_sends_no_more(database_url, store):
+    """A torn-down app's sender thread ends and a kick does not start it again (old senders
+    sharing a pool held the connections a live app's requests waited for)."""
+    from lmspack.grades import BackgroundSender
+
+    sender = BackgroundSender(store, poll=0.05)
+    sender.kick()
+    end = time.monotonic() + 10
+    while sender.passes == 0 and time.monotonic() < end:
+        time.sleep(0.01)
+    assert sender.passes > 0  # it ran
+    thread = sender._thread
+    sender.stop()
+    assert thread is not None and not thread.is_alive()
+    passes = sender.passes
+    sender.kick()
+    sender.ensure_started()
+    time.sleep(0.2)
+    assert sender.passes == passes and not sender._thread.is_alive()
