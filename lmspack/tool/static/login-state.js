@@ -1,7 +1,7 @@
 /* The OIDC login page in the platform's frame (templates/login_frame.html, embedded.py).
    The state cookie was set with this page; where this browser may not send it back, the
    login's proof is also kept: in the platform's storage (when the platform offers it), and
-   in this frame's sessionStorage and localStorage (partitioned by the top-level site). Then
+   in this frame's sessionStorage, else localStorage (partitioned by the top-level site). Then
    on to the platform. If nothing could be kept: one click for the Storage Access API, where
    the browser offers it; else a new window, with a plain message. */
 (function () {
@@ -61,7 +61,8 @@
   }
 
   const cookie = cookiesWork();
-  const local = [keptIn('sessionStorage'), keptIn('localStorage')].some(Boolean);
+  // this tab's sessionStorage; localStorage (which outlives the tab) only where that fails
+  const local = keptIn('sessionStorage') || keptIn('localStorage');
   keptInPlatform(cookie, local).then((platform) => {
     if (cookie || local || platform) go();
     else if (framed && typeof document.requestStorageAccess === 'function') offerStorageAccess();
