@@ -12,8 +12,10 @@ Chromium profile per cookie setting for the module:
 - no cookie at all for the tool in the platform's frame (partitioned ones and storage too,
   a per-site block): the login page offers the Storage Access API (refused here), then a
   new window, where the course opens.
-- the same browser, the platform page answering lti.capabilities / put_data / get_data and
-  sending lti_storage_target: the course opens in the frame.
+- the same browser, the platform page answering lti.capabilities / put_data / get_data
+  (and sending lti_storage_target, or not): the course opens in the frame.
+- cookies allowed but the login's cookies never arrive (dropped on the way; the frame's
+  storage works, as Safari and Firefox partition it): the course opens in the frame.
 
 In each, a save from the course page (PUT /api/v1/attempt/state) succeeds."""
 
@@ -182,10 +184,14 @@ class Embedded:
     completions: list[str]  # the completion pages loaded (a launch came back without cookie)
 
 
-def _open_embedded(ctx, sites: Sites, user: str, *, storage: bool = False) -> Embedded:
-    """The platform's course page with the activity in its iframe."""
+def _open_embedded(
+    ctx, sites: Sites, user: str, *, storage: bool = False, target: bool = True
+) -> Embedded:
+    """The platform's course page with the activity in its iframe; with `storage` the page
+    answers the platform-storage messages, and with `target` too the login and the launch
+    carry lti_storage_target."""
     hint = {"user": user, "role": "learner", "context": "emb", "link": "emb-" + user}
-    if storage:
+    if storage and target:
         hint["storage"] = "1"
     src = sites.platform.issuer + "/start?" + urlencode(hint)
     page = ctx.new_page()
@@ -275,8 +281,12 @@ def test_no_cookies_and_no_platform_storage_opens_a_new_window(chromium, sites):
         page.close()
 
 
-def test_no_cookies_with_platform_storage_opens_in_the_frame(chromium, sites):
-    seen = _open_embedded(chromium("no-cookies"), sites, "u-storage", storage=True)
+@pytest.mark.parametrize("target", [True, False], ids=["lti_storage_target", "capabilities"])
+def test_no_cookies_with_platform_storage_opens_in_the_frame(chromium, sites, target):
+    """Offered by lti_storage_target in the login, or only by an lti.capabilities answer."""
+    seen = _open_embedded(
+        chromium("no-cookies"), sites, f"u-storage-{target}", storage=True, target=target
+    )
     page, frame = seen.page, seen.frame
     try:
         _course_is_open(frame)
@@ -285,6 +295,7 @@ def test_no_cookies_with_platform_storage_opens_in_the_frame(chromium, sites):
         got = page.evaluate("window.ltiMessages")
         subjects = [m["subject"] for m in got if m["origin"] == sites.tool_url]
         assert "lti.put_data" in subjects and "lti.get_data" in subjects, got
+        assert subjects[0] == "lti.capabilities", got  # asked first which frame answers
         _save_from_page(page, frame)
         assert not seen.errors, seen.errors
         assert len(seen.completions) == 1  # the launch was completed with the proof
