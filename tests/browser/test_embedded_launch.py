@@ -163,7 +163,7 @@ def chromium(browser: Any, sites: Sites):
                 str(folder), executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
                 ignore_https_errors=True, viewport={"width": 1280, "height": 900},
             )  # fmt: skip
-            ctx.set_default_timeout(10_000)
+            ctx.set_default_timeout(20_000)
             # the control cookie: set where the tool is the first party
             page = ctx.new_page()
             page.goto(sites.tool_url + "/_control/set")
