@@ -139,6 +139,9 @@ def create_app(config: ToolConfig | dict[str, Any] | None = None, *, store_: Sto
     app.register_blueprint(certificates_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(attendance_bp)
+    from .sessions import bp as sessions_bp  # issue 12: live sessions and bookings
+
+    app.register_blueprint(sessions_bp)
 
     @app.get("/healthz")
     def healthz():

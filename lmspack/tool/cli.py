@@ -35,6 +35,9 @@ def register(main: click.Group) -> None:
     main.add_command(certificates_group)
     main.add_command(report_cmd)
     main.add_command(attempts_group)
+    from .cli_sessions import sessions_group  # issue 12: live sessions
+
+    main.add_command(sessions_group)
 
 
 # --------------------------------------------------------------------------- db
