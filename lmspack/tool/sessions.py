@@ -204,6 +204,23 @@ def admin_session_attendance(context_id: int, session_id: int):
 # --------------------------------------------------------------------------- learners
 
 
+def learner_summary(s, launch, course) -> dict | None:
+    """For the CPD record page: the learner's live session (None for a course without one):
+    {"url": the booking page, "view": their session or None, "status": "booked"|"waiting"}."""
+    if not course.cpd.live_session_minutes:
+        return None
+    mine = booking.active_booking(s, launch.platform_id, launch.context_id, launch.user_id)
+    view = None
+    if mine is not None:
+        live = booking.find_session(s, launch.platform_id, launch.context_id, mine.session_id)
+        view = booking.SessionView(live, 0, 0)
+    return {
+        "url": _learner_url(),
+        "view": view,
+        "status": mine.status if mine is not None else None,
+    }
+
+
 def _learner_scope():
     launch = g.launch
     site = sites().get(launch.course_id)

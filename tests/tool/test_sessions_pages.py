@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from html import unescape
 
 import icalendar
 import jwt
@@ -120,6 +121,11 @@ def test_a_learner_books_moves_waits_cancels_and_gets_the_invitation(tool, platf
     first, second = session_ids(tool, token, ctx)
     ann = learner_api(tool, platform, user="ses-ann", context="ses-learn", link="ses-learn-l")
     bob = learner_api(tool, platform, user="ses-bob", context="ses-learn", link="ses-learn-l")
+    record = requests.get(f"{tool.url}/record", params={"t": ann.token}, timeout=20).text
+    assert "You have not booked a live session yet" in record
+    assert unescape(re.search(r'href="(/sessions\?t=[^"]+)">Book your', record).group(1)) == (
+        f"/sessions?t={ann.token}"
+    )
     html = learner_page(tool, ann)
     assert "1 place left" in html and "12 places left" in html
     assert learner_post(tool, ann, f"/sessions/{first}/book").status_code == 303
@@ -137,6 +143,8 @@ def test_a_learner_books_moves_waits_cancels_and_gets_the_invitation(tool, platf
     (alarm,) = event.walk("VALARM")
     assert alarm.decoded("TRIGGER") == -timedelta(minutes=30)
     assert all(len(line) <= 75 for line in ics.content.split(b"\r\n"))
+    record = requests.get(f"{tool.url}/record", params={"t": ann.token}, timeout=20).text
+    assert "You are booked on" in record and "09:30–12:30" in record
     # bob: the first is full, so he joins its waiting list; not his invitation
     assert (
         learner_post(tool, bob, f"/sessions/{first}/book")
