@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..course import Course
 from ..printable import problem
 from ..store.live_sessions import ACTIVE, LiveSession, SessionBooking
 from ..store.models import utcnow
@@ -40,9 +41,10 @@ MAX_CAPACITY = 1000
 MAX_NOTES = 2000
 
 
-def default_capacity(course) -> int:
-    """The places a new session offers unless the teacher says otherwise."""
-    return DEFAULT_CAPACITY
+def default_capacity(course: Course) -> int:
+    """The places a new session offers unless the teacher says otherwise: course.yaml's
+    `live_session.capacity`."""
+    return course.live_session.capacity if course.live_session else DEFAULT_CAPACITY
 
 
 class BookingError(ValueError):

@@ -188,3 +188,19 @@ def test_times_are_kept_in_utc_and_shown_with_the_zone():
         to_utc(date(2026, 12, 10), time(12), time(9))
     with pytest.raises(TimeError, match="Unknown time zone"):
         to_utc(date(2026, 12, 10), time(9), time(10), "Mars/Olympus")
+
+
+def test_new_sessions_offer_course_yamls_capacity(tmp_path):
+    import shutil
+
+    from lmspack.course import load_course
+    from tests.conftest import COURSE
+
+    shutil.copytree(COURSE, tmp_path / "c")
+    yaml = tmp_path / "c" / "course.yaml"
+    yaml.write_text(yaml.read_text().replace("  capacity: 12\n", "  capacity: 8\n"))
+    course = load_course(tmp_path / "c")
+    assert (course.live_session.capacity, course.cpd.live_session_minutes) == (8, 180)
+    assert booking.default_capacity(course) == 8
+    yaml.write_text(yaml.read_text().replace("  capacity: 8\n", ""))
+    assert booking.default_capacity(load_course(tmp_path / "c")) == 12
