@@ -239,9 +239,10 @@ def _learner_url(endpoint: str = "sessions.learner_sessions", **kw) -> str:
 @require_launch("learner")
 def learner_sessions():
     launch, course = _learner_scope()
-    s = db()  # taking the notices marks them as told
-    notices = booking.take_notices(s, launch.platform_id, launch.context_id, launch.user_id)
-    s.commit()
+    w = db()  # taking the notices marks them as told: a short write, then reads only
+    notices = booking.take_notices(w, launch.platform_id, launch.context_id, launch.user_id)
+    w.commit()
+    s = read_db()
     mine = booking.active_booking(s, launch.platform_id, launch.context_id, launch.user_id)
     views = booking.sessions_of(
         s, launch.platform_id, launch.context_id, upcoming_only=True, with_cancelled=False
