@@ -373,11 +373,16 @@ class Notice:
     session: SessionView
 
 
-def take_notices(
-    s: Session, platform_id: int, context_id: int, user_id: int, now: datetime | None = None
-) -> list[Notice]:
-    """The learner's untold changes (a session cancelled, a waiting-list place turned into a
-    booking), marked as told."""
+def untold(s: Session, platform_id: int, context_id: int, user_id: int) -> list[Notice]:
+    """The learner's changes not yet shown to them (a session cancelled, a waiting-list
+    place turned into a booking), without marking them."""
+    return [
+        Notice(kind, SessionView(live, 0, 0))
+        for kind, _b, live in _untold(s, platform_id, context_id, user_id)
+    ]
+
+
+def _untold(s: Session, platform_id: int, context_id: int, user_id: int):
     rows = s.execute(
         select(SessionBooking, LiveSession)
         .join(LiveSession, LiveSession.id == SessionBooking.session_id)
@@ -390,9 +395,18 @@ def take_notices(
         )
         .order_by(SessionBooking.id)
     ).all()
+    return [
+        ("cancelled" if b.status == "session_cancelled" else "promoted", b, live)
+        for b, live in rows
+    ]
+
+
+def take_notices(
+    s: Session, platform_id: int, context_id: int, user_id: int, now: datetime | None = None
+) -> list[Notice]:
+    """`untold`, marked as told (the booking page shows them once)."""
     out = []
-    for b, live in rows:
-        kind = "cancelled" if b.status == "session_cancelled" else "promoted"
+    for kind, b, live in _untold(s, platform_id, context_id, user_id):
         out.append(Notice(kind, SessionView(live, 0, 0)))
         b.notified_at = now or utcnow()
     s.flush()

@@ -218,6 +218,7 @@ def learner_summary(s, launch, course) -> dict | None:
         "url": _learner_url(),
         "view": view,
         "status": mine.status if mine is not None else None,
+        "untold": booking.untold(s, launch.platform_id, launch.context_id, launch.user_id),
     }
 
 

@@ -192,6 +192,8 @@ def test_a_cancelled_session_tells_its_learners_on_their_next_visit(tool, platfo
     )
     assert r.exit_code == 0, r.output
     assert "1 learner(s) will be told" in r.output
+    record = requests.get(f"{tool.url}/record", params={"t": cara.token}, timeout=20).text
+    assert "that you booked was cancelled. Please book another" in record
     html = learner_page(tool, cara)
     assert "was cancelled: Snow" in html and "Please book another" in html
     assert "Your session" not in html
