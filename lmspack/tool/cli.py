@@ -5,6 +5,7 @@
     lmspack keys rotate [--grace-days N] [--now] | keys list
     lmspack serve [--workers N] [--bind HOST:PORT] [--dev]
     lmspack grades send [--now]|status|retry|prune
+    lmspack sessions add|list|cancel --context ID ...                (cli_sessions.py)
 
 All use DATABASE_URL (default: instance/lmspack.sqlite) unless --database-url is given.
 Imports are lazy so `lmspack build` does not load Flask or SQLAlchemy.

@@ -63,7 +63,15 @@ def sessions_add(
     from ..sessions import booking
 
     if capacity is None:
-        capacity = booking.default_capacity(served_course(course_dir))
+        from ..course import CourseError
+
+        try:
+            capacity = booking.default_capacity(served_course(course_dir))
+        except (CourseError, OSError) as exc:
+            raise click.ClickException(
+                f"the course could not be read for its capacity ({exc}); give --capacity N "
+                "or --course DIR"
+            ) from None
     with open_store(database_url).transaction() as s:
         ctx, platform = find_context(s, context_id, issuer)
         try:

@@ -216,6 +216,8 @@ def test_lmspack_sessions_add_and_list(tool, platform):
     assert "0/8 booked\t0 waiting\thttps://teams.microsoft.com/l/x" in r.output
     r = add("--link", "ftp://x.test")
     assert r.exit_code == 1 and "https://" in r.output and "Traceback" not in r.output
+    r = add("--link", "https://zoom.us/j/1", "--course", "/nonexistent")
+    assert r.exit_code == 1 and "give --capacity N" in r.output, r.output
 
 
 def test_the_facilitator_sees_the_prework_and_takes_attendance(tool, platform):
