@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, g, render_template
 
 from ..store.records import context_summary
-from .app import read_db, sites
+from .context import read_db, sites
 from .launch_token import require_launch
 
 bp = Blueprint("admin", __name__)

@@ -61,30 +61,16 @@ from flask import Blueprint, abort, current_app, g, jsonify, request
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from .. import grades
 from ..attempts import progress, review, scoring, shuffle
 from ..store.models import Attempt, User, utcnow
-from .app import base_url, db, sites, tool_config
 from .certificates import attempt_certificate, certificate_view
+from .context import base_url, db, sites, tool_config
 from .json_input import BodyError, parse_body
 from .launch_token import LaunchClaims, current_launch, refresh_launch_token
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 MAX_BODY = 256 * 1024
-
-
-@bp.record_once
-def _setup(state) -> None:
-    app = state.app
-    if "lmspack.grades" not in app.extensions:
-        app.extensions["lmspack.grades"] = grades.BackgroundSender(
-            app.extensions["lmspack.store"],
-            timeout=app.extensions["lmspack.config"].http_timeout,
-            poll=float(app.config.get("GRADES_POLL_SECONDS", 60)),
-        )
-        app.extensions["lmspack.grades"].enabled = bool(app.config.get("GRADES_BACKGROUND", True))
-        app.before_request(app.extensions["lmspack.grades"].ensure_started)
 
 
 @bp.after_request

@@ -24,7 +24,7 @@ from ..store import records
 from ..store.certificates import Attendance, Certificate
 from ..store.models import Attempt, RosterMember, User
 from .admin import STATUS_LABELS as ATTEMPT_STATUS
-from .app import base_url, db, read_db
+from .context import base_url, db, read_db
 from .csrf import check_form_token
 from .launch_token import require_launch
 from .reports import NO_STORE, _nav, _scope, _token

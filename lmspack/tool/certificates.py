@@ -45,7 +45,7 @@ from ..store import keys as tool_keys
 from ..store import ratelimit
 from ..store.certificates import Certificate
 from ..store.models import Attempt, User
-from .app import base_url, db, read_db, sites
+from .context import base_url, db, read_db, sites
 from .launch_token import require_launch
 
 bp = Blueprint("certificates", __name__)

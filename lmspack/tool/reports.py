@@ -40,9 +40,10 @@ from ..printable import problem
 from ..reports import data
 from ..reports import summaries as S
 from ..reports.csv import csv_bytes
-from .app import base_url, db, read_db, sites, store
+from .context import base_url, db, read_db, sites, store, tool_config
 from .csrf import check_form_token, form_token
 from .launch_token import require_launch
+from .roster import RosterError, sync_roster
 
 bp = Blueprint("reports", __name__)
 bp.add_app_template_global(form_token, "csrf_token")
@@ -419,8 +420,6 @@ def certificate_reissue(context_id: int, code: str):
 def roster_refresh(context_id: int):
     launch, ctx, _course = _scope(context_id)
     check_form_token()
-    from .app import tool_config
-    from .roster import RosterError, sync_roster
 
     try:
         sync_roster(store(), launch.platform_id, ctx.id, timeout=tool_config().http_timeout)
