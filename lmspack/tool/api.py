@@ -32,8 +32,8 @@ itself and a page on another site cannot set without a CORS preflight this tool 
     POST /api/v1/session         a fresh launch token for this launch: {token, expiresAt}
                                  (401 once the session is LMSPACK_SESSION_MAX_AGE old)
 
-Issue 5: when a call that changes the attempt meets the course's certificate rules, the
-certificate is issued in the same transaction (lmspack.certificates.issue, once per attempt);
+When a call that changes the attempt meets the course's certificate rules, the
+certificate is issued in the same transaction (lmspack.attempts.progress, once per attempt);
 GET /attempt and the responses of those calls carry `certificate`: null or {code, issuedAt,
 revoked, urls{verify, pdf, badge}}.
 

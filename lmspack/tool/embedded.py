@@ -1,4 +1,5 @@
-"""The launch inside the platform's frame when the browser keeps cookies from the tool (issue 16).
+"""The launch inside the platform's frame when the browser withholds the tool's cookies there
+(third-party cookies blocked or partitioned).
 
 Inside Moodle's iframe the tool is a third party. The login's state normally comes back in
 its cookie (`Secure; SameSite=None; Partitioned` over HTTPS, which Chromium's third-party

@@ -110,7 +110,7 @@ def login():
     assert conf.platform is not None  # validate_oidc_login found it
     oidc.pass_params_to_launch({"platform_id": conf.platform.id})  # stored with state and nonce
     if tool_config().cookie_check and not req.get_param("lti1p3_new_window"):
-        # in the platform's frame: keep the login's proof where this browser allows (issue 16)
+        # in the platform's frame: keep the login's proof where this browser allows
         _p, new_window = oidc.get_cookies_allowed_js_check_params()
         auth_url = oidc.get_redirect_object(launch_url()).get_redirect_url()
         resp = embedded.login_page(
