@@ -14,17 +14,20 @@ Every page of a refused request is a clear 4xx HTML page, never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, g, render_template, request
+from flask import Flask, current_app, g, make_response, render_template, request
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from ..store import Store
+from ..store import Store, faults
 from ..store.models import CacheEntry
 from ..store.platforms import platform_origins
 from . import csp
@@ -140,9 +143,9 @@ def create_app(config: ToolConfig | dict[str, Any] | None = None, *, store_: Sto
     app.register_blueprint(reports_bp)
     app.register_blueprint(attendance_bp)
 
-    @app.get("/healthz")
-    def healthz():
-        return {"ok": True}
+    from .home import bp as home_bp  # /, /favicon.ico, /healthz
+
+    app.register_blueprint(home_bp)
 
     @app.teardown_appcontext
     def _close_db(exc):
@@ -191,8 +194,8 @@ def allow_framing_by_platform(platform_id: int) -> None:
 
     try:
         platform = read_db().get(Platform, platform_id)
-    except Exception:  # never fail a response for its headers
-        log.exception("could not read the launch's platform")
+    except Exception as exc:  # never fail a response for its headers
+        faults.log_failure(log, "reading the launch's platform", exc)
         return
     if platform is not None:
         allow_framing_by(platform.issuer, platform.auth_login_url)
@@ -206,8 +209,8 @@ def frame_origins() -> list[str]:
         try:
             with store().read_sessions() as s:
                 origins = platform_origins(s)
-        except Exception:  # never fail a response for its headers
-            log.exception("could not read platform origins")
+        except Exception as exc:  # never fail a response for its headers
+            faults.log_failure(log, "reading platform origins", exc)
         current_app.extensions["lmspack.origins"] = (now, origins)
     return origins
 
@@ -220,7 +223,12 @@ TITLES = {
     405: "Not allowed",
     413: "Too large",
     502: "The learning platform did not answer as expected",
+    503: "Please try again in a moment",
 }
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
 def error_page(
@@ -231,7 +239,7 @@ def error_page(
     hint: str | None = None,
     restore_launch: bool = False,
 ):
-    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+    if wants_json():
         return {"error": message, "status": status}, status
     html = render_template(
         "error.html",
@@ -266,6 +274,15 @@ def _register_error_handlers(app: Flask) -> None:
     def _http_error(exc: HTTPException):
         return error_page(exc.code or 500, exc.description or exc.name)
 
+    @app.errorhandler(DBAPIError)
+    @app.errorhandler(PoolTimeout)
+    def _database_error(exc: Exception):
+        fault = faults.classify(exc)
+        if fault is None:
+            return _unexpected(exc)
+        faults.note(fault, exc, f"{request.method} {request.path}")
+        return fault_page(fault)
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unexpected error on %s %s", request.method, request.path)
@@ -275,6 +292,30 @@ def _register_error_handlers(app: Flask) -> None:
             "tell your course administrator.",
             title="Something went wrong",
         )
+
+
+def fault_page(fault: faults.Fault, *, as_json: bool = False):
+    """503 with Retry-After for a database fault: nothing was saved, and sending the same
+    again later will work (the player does so by itself). The request's session is rolled
+    back first, so what still reads from it (the response's headers) does not fail too."""
+    for name in ("db", "read_db"):
+        session = g.get(name)
+        if session is not None:
+            with contextlib.suppress(Exception):  # a lost connection: teardown closes it
+                session.rollback()
+    message = (
+        f"This could not be saved just now: {fault.reason}. Nothing you sent is lost if you "
+        f"keep the page open (the course sends it again by itself); otherwise try again "
+        f"in a minute."
+    )
+    if as_json or wants_json():
+        body = {"error": message, "status": 503, "fault": fault.kind}
+        resp = make_response({**body, "retryAfter": fault.retry_after}, 503)
+    else:
+        resp = make_response(error_page(503, message))
+    resp.headers["Retry-After"] = str(fault.retry_after)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
 
 
 def _hint() -> str:
