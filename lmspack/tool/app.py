@@ -294,7 +294,7 @@ def _register_error_handlers(app: Flask) -> None:
         )
 
 
-def fault_page(fault: faults.Fault, *, as_json: bool = False):
+def fault_page(fault: faults.Fault):
     """503 with Retry-After for a database fault: nothing was saved, and sending the same
     again later will work (the player does so by itself). The request's session is rolled
     back first, so what still reads from it (the response's headers) does not fail too."""
@@ -303,15 +303,19 @@ def fault_page(fault: faults.Fault, *, as_json: bool = False):
         if session is not None:
             with contextlib.suppress(Exception):  # a lost connection: teardown closes it
                 session.rollback()
-    message = (
-        f"This could not be saved just now: {fault.reason}. Nothing you sent is lost if you "
-        f"keep the page open (the course sends it again by itself); otherwise try again "
-        f"in a minute."
-    )
-    if as_json or wants_json():
+    if wants_json():  # the player sends it again by itself after Retry-After
+        message = (
+            f"This could not be saved just now: {fault.reason}. Nothing was changed; "
+            f"send it again in {fault.retry_after} s."
+        )
         body = {"error": message, "status": 503, "fault": fault.kind}
         resp = make_response({**body, "retryAfter": fault.retry_after}, 503)
     else:
+        message = (
+            f"This could not be saved just now: {fault.reason}. Nothing was changed. Please "
+            f"try again in a minute: reload this page, or open the activity again from your "
+            f"course page."
+        )
         resp = make_response(error_page(503, message))
     resp.headers["Retry-After"] = str(fault.retry_after)
     resp.headers["Cache-Control"] = "no-store"

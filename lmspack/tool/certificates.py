@@ -45,6 +45,7 @@ from ..certificates.snapshot import hours_and_minutes
 from ..store import keys as tool_keys
 from ..store import ratelimit
 from ..store.certificates import Certificate
+from ..store.faults import log_failure
 from ..store.models import Attempt, User
 from .app import base_url, db, read_db, sites
 from .launch_token import require_launch
@@ -263,8 +264,8 @@ def issue_hook(session, course, attempt) -> dict | None:
     try:
         with session.begin_nested():  # a failure here never loses the learner's saved work
             cert = issue.maybe_issue(session, course, attempt, base_url=base_url())
-    except Exception:
-        log.exception("could not issue the certificate of attempt %s", attempt.id)
+    except Exception as exc:  # a database fault is one throttled line, anything else a traceback
+        log_failure(log, f"issuing the certificate of attempt {attempt.id}", exc)
         return None
     return certificate_view(cert)
 
