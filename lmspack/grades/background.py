@@ -31,16 +31,19 @@ class BackgroundSender:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
+        self._stopped = False
         self.passes = 0
 
     def kick(self) -> None:
-        if not self.enabled:
+        if not self.enabled or self._stopped:
             return
         self._ensure_thread()
         self._wake.set()
 
     def ensure_started(self) -> None:
         """Start polling in this process (called on requests; cheap once running)."""
+        if self._stopped:
+            return
         if self.enabled and (self._thread is None or self._pid != os.getpid()):
             self._ensure_thread()
 
@@ -54,6 +57,17 @@ class BackgroundSender:
                 )
                 self._thread.start()
 
+    def stop(self, timeout: float = 15.0) -> None:
+        """End the thread after its current pass (an app that is torn down, e.g. between
+        tests, must not keep sending from its pool: old senders competing for the outbox held
+        the connections a live app's requests waited for)."""
+        self._stopped = True
+        with self._lock:
+            thread = self._thread
+        self._wake.set()
+        if thread is not None and thread.is_alive() and thread is not threading.current_thread():
+            thread.join(timeout)
+
     def _wait(self) -> float:
         """Seconds until the next pass: the earliest due row, at most `poll`."""
         try:
@@ -66,9 +80,11 @@ class BackgroundSender:
 
     def _run(self) -> None:
         wait = self.poll
-        while True:
+        while not self._stopped:
             self._wake.wait(wait)
             self._wake.clear()
+            if self._stopped:
+                return
             if not self.enabled:
                 wait = self.poll
                 continue

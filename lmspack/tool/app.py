@@ -206,9 +206,9 @@ def frame_origins() -> list[str]:
     stamp, origins = current_app.extensions["lmspack.origins"]
     now = time.monotonic()
     if now - stamp > ORIGINS_TTL:
-        try:
-            with store().read_sessions() as s:
-                origins = platform_origins(s)
+        try:  # the request's own session: a second connection per request could deadlock a
+            # pool whose every connection is held by a request waiting for another
+            origins = platform_origins(read_db())
         except Exception as exc:  # never fail a response for its headers
             faults.log_failure(log, "reading platform origins", exc)
         current_app.extensions["lmspack.origins"] = (now, origins)

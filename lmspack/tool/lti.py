@@ -20,6 +20,7 @@ from ..printable import problem
 from ..store import cache, records
 from ..store import keys as tool_keys
 from ..store.models import CacheEntry
+from . import embedded
 from .app import (
     allow_framing_by,
     base_url,
@@ -33,9 +34,6 @@ from .app import (
 from .launch_token import LaunchClaims, issue_launch_token
 from .message_launch import ToolMessageLaunch
 from .pylti import (
-    COOKIE_CLICK,
-    COOKIE_LOADING,
-    COOKIE_MAIN,
     DbLaunchDataStorage,
     DbSessionService,
     DbToolConf,
@@ -43,6 +41,7 @@ from .pylti import (
     ToolCookieService,
     ToolOIDCLogin,
     http_session,
+    platform_by_id,
 )
 
 bp = Blueprint("lti", __name__)
@@ -123,11 +122,18 @@ def login():
     _check_target(req.get_param("target_link_uri"), "login")
     assert conf.platform is not None  # validate_oidc_login found it
     oidc.pass_params_to_launch({"platform_id": conf.platform.id})  # stored with state and nonce
-    if tool_config().cookie_check:
-        oidc.enable_check_cookies(
-            main_msg=COOKIE_MAIN, click_msg=COOKIE_CLICK, loading_msg=COOKIE_LOADING
+    if tool_config().cookie_check and not req.get_param("lti1p3_new_window"):
+        # in the platform's frame: keep the login's proof where this browser allows (issue 16)
+        _p, new_window = oidc.get_cookies_allowed_js_check_params()
+        auth_url = oidc.get_redirect_object(launch_url()).get_redirect_url()
+        resp = embedded.login_page(
+            auth_url,
+            embedded.new_window_url(base_url() + "/lti/login", dict(new_window)),
+            conf.platform.auth_login_url,
+            cookies,
         )
-    resp = oidc.redirect(launch_url())
+    else:
+        resp = oidc.redirect(launch_url())
     if random.random() < 0.01:
         cache.prune_expired(session)
     session.commit()
@@ -148,11 +154,12 @@ def _message_launch(session) -> tuple[ToolMessageLaunch, DbToolConf]:
         read=read_db(),
         cache_store=store(),
         leeway=cfg.jwt_leeway,
+        tool_url=base_url(),
         outbound=outbound_policy(),
         timeout=cfg.http_timeout,
         session_service=sessions,
         cookie_service=cookies,
-        launch_data_storage=DbLaunchDataStorage(session, read_db()),
+        launch_data_storage=DbLaunchDataStorage(session, read_db(), cookie_optional=True),
         requests_session=http_session(cfg.http_timeout),
     )
     return ml, conf
@@ -187,7 +194,10 @@ def launch():
         raise LaunchError("The launch carries no id_token. Open the activity from your course.")
     session = db()
     ml, conf = _message_launch(session)
-    ml.validate()
+    try:
+        ml.validate()
+    except embedded.ProofNeeded as need:
+        return _completion_page(need.platform_id)
     body = ml.get_launch_data()
     platform = conf.platform
     assert platform is not None
@@ -245,6 +255,16 @@ def launch():
             preview_url=course_url,
         ), {"Cache-Control": "no-store"}
     return redirect(course_url, code=303)
+
+
+def _completion_page(platform_id: int):
+    """No state cookie came back, but the state names a login in flight: the tool's own page
+    looks for the login's proof in this browser and posts the launch again (embedded.py)."""
+    platform = platform_by_id(read_db(), platform_id)
+    if platform is None:
+        raise LaunchError("The launch's platform is no longer registered with this tool.")
+    allow_framing_by(platform.issuer, platform.auth_login_url)
+    return embedded.completion_page(platform.auth_login_url)
 
 
 def _site_for(body: dict):

@@ -114,6 +114,7 @@ def tool(database_url, store) -> Iterator[Tool]:
     server.start(app)
     yield Tool(url=server.url, app=app, store=store, server=server)
     server.stop()
+    app.extensions["lmspack.grades"].stop()
 
 
 @pytest.fixture

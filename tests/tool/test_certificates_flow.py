@@ -453,7 +453,7 @@ def test_attendance_rule(tool, platform, database_url):
                 "--user",
                 "attender",
                 "--date",
-                "2026-12-03",
+                "2025-06-03",
                 "--database-url",
                 database_url,
             ],
@@ -462,7 +462,7 @@ def test_attendance_rule(tool, platform, database_url):
         cert = api.put("/attempt/state", {"page": "results"}).json()["certificate"]
         assert cert is not None
         page = requests.get(cert["urls"]["verify"], timeout=10).text
-        assert "Live session attended" in page and "3 December 2026" in page
+        assert "Live session attended" in page and "3 June 2025" in page
 
 
 def test_issuing_counts_in_the_db(tool):
@@ -485,7 +485,7 @@ def test_reissue_adds_attendance_recorded_after_the_certificate(tool, platform, 
     r = CliRunner().invoke(
         main,
         ["certificates", "attend", "--context", "cc5", "--platform", platform.issuer,
-         "--user", "late-attender", "--date", "2026-12-10", "--database-url", database_url],
+         "--user", "late-attender", "--date", "2025-06-10", "--database-url", database_url],
     )  # fmt: skip
     assert r.exit_code == 0, r.output
     teacher = launch_token(platform, user="t-cc5", role="instructor", context="cc5", link="crl5")
@@ -502,7 +502,7 @@ def test_reissue_adds_attendance_recorded_after_the_certificate(tool, platform, 
     assert r.status_code == 303, r.text
     new = re.search(r"/certificates/([0-9A-Z-]+)\?", r.headers["Location"]).group(1)
     page = requests.get(f"{tool.url}/verify/{new}", timeout=10).text
-    assert "Live session attended" in page and "10 December 2026" in page
+    assert "Live session attended" in page and "10 June 2025" in page
     total = COURSE_MODEL.cpd.prework_minutes + COURSE_MODEL.cpd.live_session_minutes
     assert hours_and_minutes(total) in page
 
@@ -535,7 +535,7 @@ def test_admin_records_attendance_and_the_certificate_is_issued_at_once(tool, pl
         assert f"/admin/{ctx}/attendance?t=" in nav
         r = post_admin_form(
             tool, page, page, teacher,
-            {"user": list(ids.values()), "date": "2026-12-03", "action": "record"},
+            {"user": list(ids.values()), "date": "2025-06-03", "action": "record"},
             allow_redirects=False,
         )  # fmt: skip
         assert r.status_code == 303, r.text[:500]
@@ -547,11 +547,11 @@ def test_admin_records_attendance_and_the_certificate_is_issued_at_once(tool, pl
             )
         assert len(rows) == 1
         verify = requests.get(f"{tool.url}/verify/{rows[0].code}", timeout=10).text
-        assert "Live session attended" in verify and "3 December 2026" in verify
+        assert "Live session attended" in verify and "3 June 2025" in verify
         assert done.get("/attempt").json()["certificate"]["code"] == rows[0].code
         after = requests.get(tool.url + r.headers["Location"], timeout=10).text
         assert "Attendance recorded for 2 learners; 1 certificate issued now" in after
-        assert after.count("2026-12-03") == 2
+        assert after.count("2025-06-03") == 2
         # remove one learner's attendance
         started = ids["User att-started"]
         r = post_admin_form(
@@ -559,9 +559,9 @@ def test_admin_records_attendance_and_the_certificate_is_issued_at_once(tool, pl
             allow_redirects=False,
         )  # fmt: skip
         assert r.status_code == 303 and "n=1" in r.headers["Location"]
-        assert requests.get(tool.url + page, params={"t": teacher}).text.count("2026-12-03") == 1
+        assert requests.get(tool.url + page, params={"t": teacher}).text.count("2025-06-03") == 1
         # refused: no CSRF token, a learner's token, another course's teacher
-        form = {"user": [started], "date": "2026-12-04", "action": "record"}
+        form = {"user": [started], "date": "2025-06-04", "action": "record"}
         r = requests.post(tool.url + page, params={"t": teacher}, data=form, timeout=10)
         assert r.status_code == 403 and "security token" in r.text
         r = requests.post(tool.url + page, params={"t": done.token}, data=form, timeout=10)
@@ -575,11 +575,11 @@ def test_admin_records_attendance_and_the_certificate_is_issued_at_once(tool, pl
         # a user id from another course posted to one's own page changes nothing
         own = f"/admin/{octx}/attendance"
         r = post_admin_form(
-            tool, own, own, other, {"user": [started], "date": "2026-12-05", "action": "record"},
+            tool, own, own, other, {"user": [started], "date": "2025-06-05", "action": "record"},
             allow_redirects=False,
         )  # fmt: skip
         assert r.status_code == 303 and "n=0" in r.headers["Location"]
-        assert requests.get(tool.url + page, params={"t": teacher}).text.count("2026-12-05") == 0
+        assert requests.get(tool.url + page, params={"t": teacher}).text.count("2025-06-05") == 0
 
 
 def test_attendance_for_roster_members_who_never_launched(tool, platform, database_url):
@@ -619,23 +619,23 @@ def test_attendance_for_roster_members_who_never_launched(tool, platform, databa
         own = f"/admin/{claims(other)['ctx']}/attendance"
         r = post_admin_form(
             tool, own, own, other,
-            {"member": [members["Rosa First"]], "date": "2026-12-02", "action": "record"},
+            {"member": [members["Rosa First"]], "date": "2025-06-02", "action": "record"},
             allow_redirects=False,
         )  # fmt: skip
         assert r.status_code == 303 and "n=0" in r.headers["Location"]
         r = post_admin_form(
             tool, page, page, teacher,
-            {"member": [members["Rosa First"]], "date": "2026-12-03", "action": "record"},
+            {"member": [members["Rosa First"]], "date": "2025-06-03", "action": "record"},
             allow_redirects=False,
         )  # fmt: skip
         assert r.status_code == 303 and "n=1" in r.headers["Location"], r.headers["Location"]
         assert "issued=0" in r.headers["Location"]
         html = requests.get(tool.url + page, params={"t": teacher}, timeout=10).text
-        assert html.count("2026-12-03") == 1
+        assert html.count("2025-06-03") == 1
         assert 'name="user"' in html  # now a user row: ticked (and removable) by user id
         # the CLI, by sub, for the other roster member; an unknown sub is refused
         args = ["certificates", "attend", "--context", "cc8", "--platform", platform.issuer,
-                "--date", "2026-12-04", "--database-url", database_url]  # fmt: skip
+                "--date", "2025-06-04", "--database-url", database_url]  # fmt: skip
         r = CliRunner().invoke(main, [*args, "--user", "r-cli"])
         assert r.exit_code == 0, r.output
         r = CliRunner().invoke(main, [*args, "--user", "nobody"])
@@ -646,6 +646,6 @@ def test_attendance_for_roster_members_who_never_launched(tool, platform, databa
         cert = api.get("/attempt").json()["certificate"]
         assert cert and cert["code"]
         verify = requests.get(f"{tool.url}/verify/{cert['code']}", timeout=10).text
-        assert "Live session attended" in verify and "3 December 2026" in verify
+        assert "Live session attended" in verify and "3 June 2025" in verify
         html = requests.get(tool.url + page, params={"t": teacher}, timeout=10).text
         assert cert["code"] in html
