@@ -51,6 +51,8 @@
         method, keepalive: !!keepalive, credentials: 'omit', cache: 'no-store',
         headers: { Authorization: 'Bearer ' + this.token, 'Content-Type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
+      }).catch(() => { // no answer at all (offline, the server down): nothing is known to be saved
+        throw Object.assign(new Error('no answer'), { again: 0 });
       }).then((r) => {
         if (r.status === 401 && !this.warned) {
           this.warned = true;
@@ -82,8 +84,7 @@
         if (tries) this.ctx.connection(true);
         return j;
       }, (e) => {
-        const network = e instanceof TypeError; // fetch's own failure: no answer at all
-        if (!network && e.again === undefined) { if (tries) this.ctx.connection(true); throw e; }
+        if (e.again === undefined) { if (tries) this.ctx.connection(true); throw e; } // a real answer
         const backoff = Math.min(30, 2 ** tries);
         const wait = Math.min(60, Math.max(e.again || 0, backoff));
         tries += 1;

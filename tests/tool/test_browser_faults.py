@@ -1,7 +1,8 @@
 """The player through a database fault, in Chromium: the learner sends the evaluation while
 the tool's database is locked (the tool answers 503 with Retry-After). The player says the
 work is kept and will be sent, never "sent" before the server's 2xx, sends it again by itself
-once the lock is gone, and the evaluation is stored once."""
+once the lock is gone, and the evaluation is stored once. With no answer at all (the browser
+offline) a reflection is kept and sent when the browser is back online."""
 
 from __future__ import annotations
 
@@ -65,6 +66,16 @@ def _evaluate_through_a_lock(chromium, tool):
         page.locator("#lp-evaluation-status .verdict").wait_for(timeout=15_000)
         assert status.inner_text().strip() == SENT
         assert not notice.is_visible()
+        # no answer at all (the browser offline): a reflection is kept and sent once back
+        page_id = next(n.id for n in COURSE_MODEL.nav if COURSE_MODEL.reflections_for(n.id))
+        reflection = COURSE_MODEL.reflections_for(page_id)[0]
+        learner.go(page_id)
+        ctx.set_offline(True)
+        page.locator(f"#r-{reflection.id}").fill("Written offline.")
+        page.locator(f"#r-{reflection.id}").blur()
+        page.locator("#lp-notice", has_text="Your work is kept").wait_for()
+        ctx.set_offline(False)
+        notice.wait_for(state="hidden")
         assert not errors, errors
     finally:
         ctx.close()
@@ -80,3 +91,4 @@ def _evaluate_through_a_lock(chromium, tool):
     assert state["evaluationSubmitted"]
     assert state["evaluation"]["comment"] == "Kept through the outage."
     assert state["evaluation"]["recommend"] == "yes"
+    assert state["reflections"][reflection.id] == "Written offline."
