@@ -5,7 +5,7 @@ Layers, each importing only those below it:
   (this package's create_app, cli.py, server.py) import it.
 - blueprints: lti.py (login, launch, JWKS, deep linking, config page; registration.py adds
   /lti/register), course_pages.py, api.py (learner JSON API), admin.py, reports.py,
-  attendance.py, certificates.py.
+  attendance.py, certificates.py, home.py (/, /favicon.ico, /healthz).
 - what blueprints share: context.py (db(), read_db(), store(), tool_config(), sites(),
   base_url()), errors.py (error pages), framing.py (frame-ancestors and security headers),
   csrf.py, launch_token.py (the player's bearer token), pylti.py and message_launch.py

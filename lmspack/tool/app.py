@@ -10,7 +10,7 @@ request is in `context`, error pages in `errors`, response headers in `framing`.
 Blueprints: `lti` (/lti/login, /lti/launch, /lti/jwks, /lti/register, /lti/config,
 /lti/deep-link), `course` (/course/<id>/<version>/...), `api` (/api/v1/...), `admin`,
 `reports` and `attendance` (/admin/<context>/...), `certificates` (/verify, /certificates,
-/record, /issuer).
+/record, /issuer), `home` (/, /favicon.ico, /healthz).
 """
 
 from __future__ import annotations
@@ -34,13 +34,16 @@ from .course_pages import bp as course_bp
 from .course_site import load_sites
 from .errors import register_error_handlers
 from .framing import security_headers
+from .home import bp as home_bp
 from .lti import bp as lti_bp
 from .printable_response import PrintableResponse
 from .pylti import new_secret
 from .reports import bp as reports_bp
 
 SECRET_CACHE_KEY = "lmspack:secret-key"
-BLUEPRINTS = (lti_bp, course_bp, admin_bp, api_bp, certificates_bp, reports_bp, attendance_bp)
+BLUEPRINTS = (
+    home_bp, lti_bp, course_bp, admin_bp, api_bp, certificates_bp, reports_bp, attendance_bp
+)
 
 
 def _secret_from_store(st: Store) -> str:
@@ -98,10 +101,6 @@ def create_app(config: ToolConfig | dict[str, Any] | None = None, *, store_: Sto
 
     for bp in BLUEPRINTS:
         app.register_blueprint(bp)
-
-    @app.get("/healthz")
-    def healthz():
-        return {"ok": True}
 
     app.teardown_appcontext(lambda exc: close_sessions())
     app.after_request(lambda resp: security_headers(resp, config.base_url))

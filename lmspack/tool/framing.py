@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from flask import Response, current_app, g, request
 
+from ..store import faults
 from ..store.models import Platform
 from ..store.platforms import platform_origins
 from . import csp
@@ -36,8 +37,8 @@ def allow_framing_by_platform(platform_id: int) -> None:
     read (frame_origins). Every response to a request with a launch (`g.launch`) gets it."""
     try:
         platform = read_db().get(Platform, platform_id)
-    except Exception:  # never fail a response for its headers
-        log.exception("could not read the launch's platform")
+    except Exception as exc:  # never fail a response for its headers
+        faults.log_failure(log, "reading the launch's platform", exc)
         return
     if platform is not None:
         allow_framing_by(platform.issuer, platform.auth_login_url)
@@ -51,8 +52,8 @@ def frame_origins() -> list[str]:
         try:  # the request's own session: a second connection per request could deadlock a
             # pool whose every connection is held by a request waiting for another
             origins = platform_origins(read_db())
-        except Exception:  # never fail a response for its headers
-            log.exception("could not read platform origins")
+        except Exception as exc:  # never fail a response for its headers
+            faults.log_failure(log, "reading platform origins", exc)
         current_app.extensions["lmspack.origins"] = (now, origins)
     return origins
 
