@@ -24,10 +24,15 @@ from pathlib import Path
 import click
 
 from ..printable import clean  # stored text may predate the API's check
-from .cli import _store, db_option
-from .cli_common import context_option, load_config, platform_option
-from .cli_common import find_context as _context
-from .cli_common import served_course as _course
+from .cli_common import (
+    context_option,
+    db_option,
+    find_context,
+    load_config,
+    open_store,
+    platform_option,
+    served_course,
+)
 
 
 def _base_url(base_url: str | None) -> str:
@@ -43,7 +48,7 @@ def _base_url(base_url: str | None) -> str:
 def _course_or_none():
     """The served course, for a re-issue to add recorded attendance; None if unreadable."""
     try:
-        return _course(None)
+        return served_course(None)
     except Exception:
         return None
 
@@ -67,8 +72,8 @@ def certificates_list(context_id, issuer, as_json, database_url) -> None:
 
     from ..store.certificates import Certificate
 
-    with _store(database_url).transaction() as s:
-        ctx, platform = _context(s, context_id, issuer)
+    with open_store(database_url).transaction() as s:
+        ctx, platform = find_context(s, context_id, issuer)
         rows = [
             {
                 "code": c.code,
@@ -104,7 +109,7 @@ def _find(s, code: str):
 @db_option
 def certificates_show(code, database_url) -> None:
     """What a certificate certifies (its frozen snapshot) and its state."""
-    with _store(database_url).transaction() as s:
+    with open_store(database_url).transaction() as s:
         c = _find(s, code)
         click.echo(clean(json.dumps(c.snapshot, indent=2, ensure_ascii=False)))
         if c.revoked_at:
@@ -119,7 +124,7 @@ def certificates_revoke(code, reason, database_url) -> None:
     """Revoke CODE: /verify/CODE then says it was revoked, and downloads stop."""
     from ..certificates.issue import revoke
 
-    with _store(database_url).transaction() as s:
+    with open_store(database_url).transaction() as s:
         c = _find(s, code)
         already = c.revoked_at is not None
         revoke(s, c, reason)
@@ -137,7 +142,7 @@ def certificates_reissue(code, reason, name, base_url, database_url) -> None:
     from ..certificates.issue import reissue
 
     url = _base_url(base_url)
-    with _store(database_url).transaction() as s:
+    with open_store(database_url).transaction() as s:
         c = _find(s, code)
         try:
             new = reissue(
@@ -175,8 +180,8 @@ def certificates_attend(context_id, issuer, sub, on, database_url) -> None:
     except ValueError as exc:
         raise click.ClickException("--date must be YYYY-MM-DD") from exc
     course = _course_or_none()
-    with _store(database_url).transaction() as s:
-        ctx, platform = _context(s, context_id, issuer)
+    with open_store(database_url).transaction() as s:
+        ctx, platform = find_context(s, context_id, issuer)
         user = s.scalar(
             select(User).where(
                 User.platform_id == platform.id,
@@ -231,8 +236,8 @@ def certificates_export(context_id, issuer, out, jobs, database_url) -> None:
     from ..certificates.evidence import write_pack
     from ..certificates.issue import issued_in
 
-    with _store(database_url).transaction() as s:
-        ctx, platform = _context(s, context_id, issuer)
+    with open_store(database_url).transaction() as s:
+        ctx, platform = find_context(s, context_id, issuer)
         items = issued_in(s, platform.id, ctx.id)
     if not items:
         raise click.ClickException(f"No certificates have been issued in {context_id!r} yet.")
@@ -268,16 +273,15 @@ def certificates_export(context_id, issuer, out, jobs, database_url) -> None:
 def report_cmd(kind, context_id, issuer, fmt, course_dir, base_url, database_url) -> None:
     """Print a report of one context as CSV (UTF-8 with BOM) or JSON."""
     from ..certificates.issue import verify_url
-    from ..reports import data
-    from ..reports import summaries as S
+    from ..reports import data, summaries
     from ..reports.csv import csv_chunks
 
-    course = _course(course_dir)
+    course = served_course(course_dir)
 
     url = (base_url or load_config().base_url or "").rstrip("/")
-    store = _store(database_url)
+    store = open_store(database_url)
     with store.read_sessions() as s:
-        ctx, platform = _context(s, context_id, issuer)
+        ctx, platform = find_context(s, context_id, issuer)
         if kind == "completions":
             rep = data.completion(
                 s,
@@ -287,15 +291,17 @@ def report_cmd(kind, context_id, issuer, fmt, course_dir, base_url, database_url
                 certificate_url=(lambda code: verify_url(url, code)) if url else None,
             )
             rows = list(rep.completion_rows())
-            result, csv_parts = rows, S.completion_csv(rows, rep.outcome_ids)
+            result, csv_parts = rows, summaries.completion_csv(rows, rep.outcome_ids)
         elif kind == "outcomes":
             o, q = data.analysis(s, platform.id, ctx.id, course)
-            result, csv_parts = {"outcomes": o, "questions": q}, S.analysis_csv(o, q)
+            result, csv_parts = {"outcomes": o, "questions": q}, summaries.analysis_csv(o, q)
         else:
             e = data.evaluation(s, platform.id, ctx.id, course)
-            result, csv_parts = e, S.evaluation_csv(e)
+            result, csv_parts = e, summaries.evaluation_csv(e)
         if fmt == "json":
-            click.echo(clean(json.dumps(S.to_jsonable(result), indent=2, ensure_ascii=False)))
+            click.echo(
+                clean(json.dumps(summaries.to_jsonable(result), indent=2, ensure_ascii=False))
+            )
             return
         out = sys.stdout.buffer
         for chunk in csv_chunks(*csv_parts):
