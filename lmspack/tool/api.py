@@ -64,6 +64,7 @@ from sqlalchemy.orm import Session
 from .. import grades
 from ..attempts import review, shuffle
 from ..store.models import Attempt, User, utcnow
+from ..store.names import learner_name
 from . import learner
 from .app import db, sites, tool_config
 from .certificates import attempt_certificate, issue_hook
@@ -197,10 +198,7 @@ def _learner_name(session: Session, launch: LaunchClaims) -> str:
     user = session.scalar(
         select(User).where(User.id == launch.user_id, User.platform_id == launch.platform_id)
     )
-    if user is None:
-        return ""
-    full = " ".join(p for p in (user.given_name, user.family_name) if p)
-    return full or user.name or ""
+    return learner_name(user)  # the platform's name only: the player asks for one without it
 
 
 def _input(fn, *args):
