@@ -32,7 +32,7 @@ itself and a page on another site cannot set without a CORS preflight this tool 
     POST /api/v1/session         a fresh launch token for this launch: {token, expiresAt}
                                  (401 once the session is LMSPACK_SESSION_MAX_AGE old)
 
-Issue 5: when a call that changes the attempt meets the course's certificate rules, the
+When a call that changes the attempt meets the course's certificate rules, the
 certificate is issued in the same transaction (lmspack.certificates.issue, once per attempt);
 GET /attempt and the responses of those calls carry `certificate`: null or {code, issuedAt,
 revoked, urls{verify, pdf, badge}}.
@@ -179,7 +179,7 @@ def _commit_with_result(session: Session, course, attempt: Attempt) -> dict:
     learner.apply_result(attempt, res)
     attempt.updated_at = utcnow()
     row = grades.queue_result(session, attempt, res)
-    certificate = issue_hook(session, course, attempt)  # issue 5: issued once, when due
+    certificate = issue_hook(session, course, attempt)  # issued once, when due
     session.commit()
     if row is not None:
         sender = current_app.extensions.get("lmspack.grades")
