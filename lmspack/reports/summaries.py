@@ -11,7 +11,6 @@ has a `*_csv` function returning ``(header, rows)`` for `lmspack.reports.csv.csv
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -104,16 +103,6 @@ def completion_csv(
 
 
 @dataclass(frozen=True)
-class AnswerRow:
-    """One scored answer: which learner, which question (and its outcome), right or not."""
-
-    learner_id: str
-    question_id: str
-    outcome_id: str
-    correct: bool
-
-
-@dataclass(frozen=True)
 class Item:
     """What the analysis is about: a question (with its outcome) or an outcome."""
 
@@ -152,24 +141,6 @@ def item_stats_from_counts(
         a, c = tally[item_id]
         out.append(ItemStat(item_id, item_id, a, c))
     return out
-
-
-def question_analysis(answers: Iterable[AnswerRow], questions: Sequence[Item]) -> list[ItemStat]:
-    answered: Counter[str] = Counter()
-    correct: Counter[str] = Counter()
-    for a in answers:
-        answered[a.question_id] += 1
-        correct[a.question_id] += bool(a.correct)
-    return item_stats_from_counts(((q, n, correct[q]) for q, n in answered.items()), questions)
-
-
-def outcome_analysis(answers: Iterable[AnswerRow], outcomes: Sequence[Item]) -> list[ItemStat]:
-    answered: Counter[str] = Counter()
-    correct: Counter[str] = Counter()
-    for a in answers:
-        answered[a.outcome_id] += 1
-        correct[a.outcome_id] += bool(a.correct)
-    return item_stats_from_counts(((o, n, correct[o]) for o, n in answered.items()), outcomes)
 
 
 def items_for_course(course: Any) -> tuple[list[Item], list[Item]]:
@@ -219,13 +190,6 @@ class EvaluationQuestionInfo:
 
 
 @dataclass(frozen=True)
-class EvaluationResponse:
-    learner_id: str
-    answers: Mapping[str, Any]  # question id -> True/False/"yes"/"no", 1..5, or text
-    submitted_at: datetime | None = None
-
-
-@dataclass(frozen=True)
 class YesNoStat:
     id: str
     prompt: str
@@ -267,22 +231,6 @@ class EvaluationSummary:
         return next((s.share_yes for s in self.yes_no if s.id == question_id), None)
 
 
-_YES = {"yes", "y", "true", "1"}
-_NO = {"no", "n", "false", "0"}
-
-
-def yes_no_value(value: Any) -> bool | None:
-    """True/False for the ways a yes-no answer is stored; None if unanswered or unreadable."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        return bool(value) if value in (0, 1) else None
-    if isinstance(value, str):
-        v = value.strip().casefold()
-        return True if v in _YES else False if v in _NO else None
-    return None
-
-
 def _questions(questions: Sequence[Any]) -> list[EvaluationQuestionInfo]:
     return [EvaluationQuestionInfo(q.id, q.type, q.prompt) for q in questions]
 
@@ -294,7 +242,7 @@ def evaluation_from_counts(
     comments: Iterable[Comment],
     questions: Sequence[Any],
 ) -> EvaluationSummary:
-    """Shape counts (from SQL or `evaluation_summary`) in the course's question order.
+    """Shape the counts `reports.data.evaluation` made in the course's question order.
 
     `yes_counts`: (question id, answered, yes); `rating_sums`: (question id, answered, sum).
     `questions`: the course's evaluation questions (anything with id, type, prompt).
@@ -319,46 +267,6 @@ def evaluation_from_counts(
                 ),
             )
         ),
-    )
-
-
-def evaluation_summary(
-    responses: Iterable[EvaluationResponse], questions: Sequence[Any]
-) -> EvaluationSummary:
-    """Share answering yes per yes-no question, mean per rating, every non-empty comment
-    (newest first)."""
-    qs = _questions(questions)
-    yes_no = [q.id for q in qs if q.type == "yes-no"]
-    ratings = [q.id for q in qs if q.type == "rating"]
-    texts = [q.id for q in qs if q.type == "text"]
-    count = 0
-    yes_answered: Counter[str] = Counter()
-    yes_total: Counter[str] = Counter()
-    rating_answered: Counter[str] = Counter()
-    rating_total: Counter[str] = Counter()
-    comments: list[Comment] = []
-    for r in responses:
-        count += 1
-        for q in yes_no:
-            v = yes_no_value(r.answers.get(q))
-            if v is not None:
-                yes_answered[q] += 1
-                yes_total[q] += v
-        for q in ratings:
-            v = r.answers.get(q)
-            if isinstance(v, int | float) and not isinstance(v, bool):
-                rating_answered[q] += 1
-                rating_total[q] += int(v)
-        for q in texts:
-            v = r.answers.get(q)
-            if isinstance(v, str) and v.strip():
-                comments.append(Comment(q, v.strip(), r.submitted_at))
-    return evaluation_from_counts(
-        count,
-        ((q, yes_answered[q], yes_total[q]) for q in yes_no),
-        ((q, rating_answered[q], rating_total[q]) for q in ratings),
-        comments,
-        questions,
     )
 
 

@@ -17,17 +17,10 @@ from lmspack.reports import data
 from lmspack.reports.csv import BOM, csv_text
 from lmspack.reports.summaries import STATUSES, completion_csv, to_jsonable
 from lmspack.store.certificates import Certificate
-from lmspack.store.models import (
-    Attempt,
-    Context,
-    Deployment,
-    Platform,
-    ResourceLink,
-    RosterMember,
-    User,
-)
+from lmspack.store.models import RosterMember, User
 
 from ..conftest import COURSE
+from .seed import Seed
 
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 TEACHER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
@@ -89,74 +82,36 @@ def course():
 
 @pytest.fixture(scope="module")
 def scope(store, course) -> tuple[int, int]:
-    """(platform id, context pk) of a context holding LEARNERS, a teacher on its roster and,
-    on another platform with the same context id, a learner who must not show."""
-    tag = uuid.uuid4().hex[:8]
+    """(platform id, context pk) of a context holding LEARNERS and a teacher on its roster;
+    a context with the same id on another platform holds a learner who must not show."""
     with store.transaction() as s:
-        ids = []
-        for n in range(2):
-            p = Platform(
-                name=f"Reports {n}",
-                issuer=f"https://reports-{tag}-{n}.test",
-                client_id="c",
-                auth_login_url="https://r.test/a",
-                auth_token_url="https://r.test/t",
-                key_set_url="https://r.test/k",
-            )
-            s.add(p)
-            s.flush()
-            dep = Deployment(platform_id=p.id, deployment_id="1")
-            s.add(dep)
-            s.flush()
-            ctx = Context(platform_id=p.id, deployment_id=dep.id, context_id="course-1")
-            s.add(ctx)
-            s.flush()
-            ids.append((p.id, dep.id, ctx.id))
-        (pid, dep, cid), (other_pid, other_dep, other_cid) = ids
-        links: dict[str | None, int] = {}
-
-        def link(title: str | None, platform: int, context: int) -> int:
-            if (title, platform) not in links:
-                rl = ResourceLink(
-                    platform_id=platform,
-                    context_id=context,
-                    resource_link_id=f"rl-{title}",
-                    title=title,
-                    course_id=course.id,
-                )
-                s.add(rl)
-                s.flush()
-                links[(title, platform)] = rl.id
-            return links[(title, platform)]
-
+        here, elsewhere = Seed(s, course), Seed(s, course, "Another platform")
         for sub, (name, email, attempts, cert, roster) in LEARNERS.items():
-            user = User(platform_id=pid, deployment_id=dep, sub=sub, name=name, email=email)
+            user = User(
+                platform_id=here.platform_id,
+                deployment_id=here.deployment_id,
+                sub=sub,
+                name=name,
+                email=email,
+            )
             s.add(user)
             s.flush()
             for title, status, score, outcomes, seconds, last in attempts:
-                state = {"last": {"outcomes": outcomes}} if outcomes else {}
-                attempt = Attempt(
-                    platform_id=pid,
-                    user_id=user.id,
-                    context_id=cid,
-                    resource_link_id=link(title, pid, cid),
-                    course_id=course.id,
-                    course_version=course.version,
-                    state=state,
-                    score=score,
+                attempt = here.attempt(
+                    user.id,
+                    link=title,
                     status=status,
-                    started_at=last - timedelta(seconds=seconds),
-                    updated_at=last,
+                    score=score,
+                    state={"last": {"outcomes": outcomes}} if outcomes else {},
+                    started=last - timedelta(seconds=seconds),
+                    updated=last,
                 )
-                s.add(attempt)
-                s.flush()
                 if cert and status == "passed":
-                    code, revoked = cert
                     s.add(
                         Certificate(
-                            code=f"{code}-{tag}",
-                            platform_id=pid,
-                            context_id=cid,
+                            code=f"{cert[0]}-{uuid.uuid4().hex[:8]}",
+                            platform_id=here.platform_id,
+                            context_id=here.context_id,
                             user_id=user.id,
                             attempt_id=attempt.id,
                             course_id=course.id,
@@ -164,37 +119,39 @@ def scope(store, course) -> tuple[int, int]:
                             learner_name=name,
                             snapshot={},
                             issued_at=last,
-                            revoked_at=last if revoked else None,
+                            revoked_at=last if cert[1] else None,
                         )
                     )
             if roster:
                 s.add(
                     RosterMember(
-                        platform_id=pid,
-                        context_id=cid,
+                        platform_id=here.platform_id,
+                        context_id=here.context_id,
                         sub=sub,
                         name=roster[0],
                         email=roster[1],
                         roles=[LEARNER],
                     )
                 )
-        s.add(RosterMember(platform_id=pid, context_id=cid, sub="t1", name="Tess", roles=[TEACHER]))
-        stranger = User(platform_id=other_pid, deployment_id=other_dep, sub="u1", name="Other")
-        s.add(stranger)
-        s.flush()
         s.add(
-            Attempt(
-                platform_id=other_pid,
-                user_id=stranger.id,
-                context_id=other_cid,
-                resource_link_id=link("Team A", other_pid, other_cid),
-                course_id=course.id,
-                course_version=course.version,
-                status="passed",
-                score=99,
+            RosterMember(
+                platform_id=here.platform_id,
+                context_id=here.context_id,
+                sub="t1",
+                name="Tess",
+                roles=[TEACHER],
             )
         )
-    return pid, cid
+        stranger = User(
+            platform_id=elsewhere.platform_id,
+            deployment_id=elsewhere.deployment_id,
+            sub="u1",
+            name="Other",
+        )
+        s.add(stranger)
+        s.flush()
+        elsewhere.attempt(stranger.id, link="Team A", status="passed", score=99)
+    return here.platform_id, here.context_id
 
 
 @pytest.fixture
