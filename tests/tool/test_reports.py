@@ -357,3 +357,23 @@ def test_one_name_for_one_learner(tool, platform, database_url):
     r = CliRunner().invoke(main, ["report", "completions", *base, "--format", "json"])
     assert r.exit_code == 0, r.output
     assert [row["name"] for row in json.loads(r.output)] == ["Ada Lovelace"]
+
+
+def test_the_player_is_given_the_name_the_report_shows(tool, platform, database_url):
+    """A platform that sends a blank given name and a full name: the player (which asks for a
+    name only when the platform gave none) and the completion report both use the full name."""
+    api = learner_api(
+        tool,
+        platform,
+        user="grace",
+        context="rp-blank",
+        link="rl",
+        name="Grace Hopper",
+        given="  ",
+        family="",
+    )
+    assert api.get("/attempt").json()["learner"]["name"] == "Grace Hopper"
+    base = ["--context", "rp-blank", "--platform", platform.issuer, "--database-url", database_url]
+    r = CliRunner().invoke(main, ["report", "completions", *base, "--format", "json"])
+    assert r.exit_code == 0, r.output
+    assert [row["name"] for row in json.loads(r.output)] == ["Grace Hopper"]
