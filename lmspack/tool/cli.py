@@ -5,6 +5,9 @@
     lmspack keys rotate [--grace-days N] [--now] | keys list
     lmspack serve [--workers N] [--bind HOST:PORT] [--dev]
     lmspack grades send [--now]|status|retry|prune
+    lmspack certificates list|show|revoke|reissue|attend|export        (cli_certificates.py)
+    lmspack report completions|outcomes|evaluation                     (cli_reports.py)
+    lmspack attempts ...                                               (cli_attempts.py)
 
 All use DATABASE_URL (default: instance/lmspack.sqlite) unless --database-url is given.
 Imports are lazy so `lmspack build` does not load Flask or SQLAlchemy.
@@ -18,9 +21,10 @@ from pathlib import Path
 import click
 
 from .cli_attempts import attempts_group
+from .cli_certificates import certificates_group
 from .cli_common import db_option, load_config, open_store
 from .cli_platforms import platform_group
-from .cli_reports import certificates_group, report_cmd
+from .cli_reports import report_cmd
 
 
 def register(main: click.Group) -> None:
