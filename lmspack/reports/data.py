@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from ..course.model import Course
 from ..store.certificates import Certificate
 from ..store.models import Answer, Attempt, Context, Platform, ResourceLink, RosterMember, User
-from ..store.names import full_name
+from ..store.names import full_name_sql
 from . import summaries
 
 
@@ -45,6 +45,13 @@ def contexts_by_lti_id(session: Session, context_id: str, issuer: str | None = N
     if issuer:
         q = q.where(Platform.issuer == issuer)
     return session.execute(q).all()
+
+
+def _shown_name(person):
+    """A learner's name in the report: `store.names.full_name`, else the email, else the user
+    id. `person` is User or RosterMember (the same columns)."""
+    name = full_name_sql(person.given_name, person.family_name, person.name)
+    return func.coalesce(name, func.nullif(person.email, ""), person.sub)
 
 
 # A completion row while the report is filtered and sorted: a plain list (cheap at 10,000
@@ -205,8 +212,8 @@ def completion(
     """Everyone on the stored NRPS roster (learner roles) and everyone who launched. A
     learner's status: certified (a valid certificate), else passed or failed (the attempt
     that ranks highest), else in progress (launched), else not started (on the roster only).
-    Three queries, scoped by platform and context. Names follow `store.names.full_name`, else
-    the email, else the user id; the roster's name and email win, being the more recent.
+    Three queries, scoped by platform and context. Names follow `store.names.full_name` (in
+    SQL), else the email, else the user id; the roster's name and email win, being the more recent.
     Per-outcome results stay JSON text until a row is shown or exported, and with
     `with_outcomes=False` are not read at all (`Completion.load_outcomes` reads them for the
     rows shown)."""
@@ -223,9 +230,7 @@ def _completion(session, platform_id, context_pk, course, certificate_url, with_
         select(
             Attempt.id,
             User.sub,
-            User.given_name,
-            User.family_name,
-            User.name,
+            _shown_name(User),
             User.email,
             Attempt.status,
             Attempt.score,
@@ -256,21 +261,7 @@ def _completion(session, platform_id, context_pk, course, certificate_url, with_
 
     by_sub: dict[str, list] = {}
     best: dict[str, int] = {}
-    for (
-        att,
-        sub,
-        given,
-        family,
-        full,
-        email,
-        status,
-        score,
-        started,
-        updated,
-        outs,
-        link,
-    ) in attempts:
-        name = full_name(given, family, full) or email or sub
+    for att, sub, name, email, status, score, started, updated, outs, link in attempts:
         rank = _RANK.get(status, 0)
         group = link or ""
         prior = by_sub.get(sub)
@@ -315,18 +306,15 @@ def _completion(session, platform_id, context_pk, course, certificate_url, with_
     roster_rows = conn.execute(
         select(
             RosterMember.sub,
-            RosterMember.given_name,
-            RosterMember.family_name,
-            RosterMember.name,
+            _shown_name(RosterMember),
             RosterMember.email,
             cast(RosterMember.roles, String),
         ).where(*scope)
     ).all()
     rows: list[list] = []
-    for sub, given, family, full, email, roles in roster_rows:
+    for sub, name, email, roles in roster_rows:
         if not summaries.is_learner(roles):
             continue
-        name = full_name(given, family, full) or email or sub
         row = by_sub.pop(sub, None)
         if row is None:
             row = [sub, name, email or "", (), "not started", None, "", 0, None, "", True, "", None]
