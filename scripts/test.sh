@@ -14,4 +14,7 @@ else
   echo "npm not found: browser tests will be skipped (they fail instead when CI is set)" >&2
 fi
 .venv/bin/ruff check .
-exec .venv/bin/pytest "$@"
+# One worker per core, at most 4 (each runs its own servers and Chromium; the tests' own
+# databases are per process). LMSPACK_TEST_WORKERS=0 runs everything in this process.
+workers=${LMSPACK_TEST_WORKERS:-$(n=$(nproc 2>/dev/null || echo 2); echo $((n > 4 ? 4 : n)))}
+exec .venv/bin/pytest -n "$workers" --dist worksteal --durations=15 "$@"

@@ -3,8 +3,9 @@
     save(session, state=..., nonce=..., platform_id=..., ttl=600)    at /lti/login
     login = consume(session, state)                                   at /lti/launch
 
-The launch finds its login by the state the browser brings back (today from the state
-cookie's name; a cookieless path finds the same row by state once it has proved the browser)
+The launch finds its login by the state the browser brings back (from the state cookie, or,
+where no cookie comes back in the platform's frame, once the tool's own page has shown the
+login's proof from this browser: `pending` finds the row without taking it, tool/embedded.py)
 and takes the row with one `DELETE ... RETURNING` (SQLite 3.35+ and PostgreSQL): the state
 and its nonce are used up together, by exactly one request, even across workers and hosts.
 The caller then checks that the id_token's nonce is this login's nonce and that the token
@@ -17,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ForeignKey, String, delete, insert
+from sqlalchemy import ForeignKey, String, delete, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .models import Base, utcnow
@@ -57,6 +58,15 @@ def consume(session: Session, state: str) -> LoginRecord | None:
         delete(Login)
         .where(Login.state == state, Login.expires_at > utcnow())
         .returning(Login.nonce, Login.platform_id)
+    )
+    row = session.execute(stmt).first()
+    return None if row is None else LoginRecord(row.nonce, row.platform_id)
+
+
+def pending(session: Session, state: str) -> LoginRecord | None:
+    """The unexpired login of `state`, left in place: the launch asks for its proof first."""
+    stmt = select(Login.nonce, Login.platform_id).where(
+        Login.state == state, Login.expires_at > utcnow()
     )
     row = session.execute(stmt).first()
     return None if row is None else LoginRecord(row.nonce, row.platform_id)

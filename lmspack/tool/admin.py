@@ -8,7 +8,7 @@ from flask import Blueprint, render_template
 
 from ..store.records import context_summary
 from .admin_scope import ATTEMPT_STATUS_LABELS, NO_STORE, scoped_context
-from .app import read_db, sites
+from .context import read_db, sites
 from .launch_token import require_launch
 
 bp = Blueprint("admin", __name__)

@@ -14,7 +14,7 @@ from flask import abort, g, request, url_for
 from ..course.model import Course
 from ..reports.data import find_context
 from ..store.models import Context
-from .app import read_db, sites
+from .context import read_db, sites
 from .launch_token import LaunchClaims
 
 NO_STORE = {"Cache-Control": "no-store"}

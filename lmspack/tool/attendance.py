@@ -25,7 +25,7 @@ from ..store.certificates import Attendance, Certificate
 from ..store.models import Attempt, RosterMember, User
 from ..store.names import learner_name
 from .admin_scope import ATTEMPT_STATUS_LABELS, NO_STORE, nav, scope, token
-from .app import base_url, db, read_db
+from .context import base_url, db, read_db
 from .csrf import check_form_token
 from .launch_token import require_launch
 

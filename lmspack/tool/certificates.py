@@ -26,7 +26,6 @@ IPv6 clients are counted per /64, which one subscriber usually has whole.
 from __future__ import annotations
 
 import ipaddress
-import logging
 import math
 import random
 import time
@@ -47,11 +46,10 @@ from ..store import ratelimit
 from ..store.certificates import Certificate
 from ..store.models import Attempt, User
 from ..store.names import learner_name
-from .app import base_url, db, read_db, sites
+from .context import base_url, db, read_db, sites
 from .launch_token import require_launch
 
 bp = Blueprint("certificates", __name__)
-log = logging.getLogger("lmspack.tool.certificates")
 
 VERIFY_LIMIT = 60  # look-ups per client address per window (all workers together)
 VERIFY_WINDOW = 60  # seconds
@@ -258,18 +256,6 @@ def certificate_view(cert: Certificate | None) -> dict | None:
     }
 
 
-def issue_hook(session, course, attempt) -> dict | None:
-    """Called by the learner API (inside its transaction, the attempt row locked) after the
-    attempt changed: issues the certificate when the rules are met; returns its view."""
-    try:
-        with session.begin_nested():  # a failure here never loses the learner's saved work
-            cert = issue.maybe_issue(session, course, attempt, base_url=base_url())
-    except Exception:
-        log.exception("could not issue the certificate of attempt %s", attempt.id)
-        return None
-    return certificate_view(cert)
-
-
 def attempt_certificate(session, attempt) -> dict | None:
     """The attempt's certificate for GET /api/v1/attempt (no issuing on a read)."""
     return certificate_view(issue.for_attempt(session, attempt))
@@ -351,4 +337,4 @@ def record_download_md():
     )
 
 
-__all__ = ["bp", "certificate_view", "db", "issue_hook"]
+__all__ = ["bp", "certificate_view", "db"]

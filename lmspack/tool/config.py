@@ -12,7 +12,8 @@ Settings (environment variable: meaning, default):
 - LMSPACK_SESSION_MAX_AGE: seconds after the LTI launch that a session can last (default 43200)
 - LMSPACK_JWT_LEEWAY: clock skew allowed on id_token exp/iat, seconds (default 15)
 - LMSPACK_HTTP_TIMEOUT: timeout of outbound calls (JWKS, registration, AGS), s (default 10)
-- LMSPACK_COOKIE_CHECK: pylti1p3's cookie check with the new-window fallback (default 1)
+- LMSPACK_COOKIE_CHECK: the login page that keeps the login's proof where the platform's
+  frame allows, with the new-window fallback (default 1; 0: a plain redirect, cookie only)
 - LMSPACK_REGISTRATION_KEY: dynamic registration is closed unless the URL carries an invite
   (`lmspack platform invite`) or, if this is set, ?key=<it> (a key that does not run out;
   an invite is single use and expires, so prefer invites) (default: unset)

@@ -1,4 +1,4 @@
-"""The Content-Security-Policy of every page the tool serves (issue 18 item 5).
+"""The Content-Security-Policy of every page the tool serves.
 
     resp.headers["Content-Security-Policy"] = policy(frame_ancestors, connect=[api_origin])
 
@@ -14,11 +14,11 @@ Styles may be inline (the admin pages and the player use style attributes); imag
 and frames may come over https (a course may show a picture or embed a video from another
 site, as its SCORM package can): none of those runs script on the tool's origin.
 
-Two pages are HTML that pylti1p3 writes with its own inline script and nothing a learner or
-an author wrote: the OIDC login step (the cookie check, the redirect to the platform) and the
-deep-linking answer that posts itself back to the platform. For those the policy names each
-of the response's inline scripts by its SHA-256 hash ("hashed" endpoints), which allows
-exactly those scripts and no other.
+One page is HTML that pylti1p3 writes with its own inline script and nothing a learner or
+an author wrote: the deep-linking answer that posts itself back to the platform. For it the
+policy names each of the response's inline scripts by its SHA-256 hash (a "hashed"
+endpoint), which allows exactly those scripts and no other. (The OIDC login page is the
+tool's own template with its script in a file, embedded.py.)
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 
-HASHED_ENDPOINTS = frozenset({"lti.login", "lti.deep_link_select"})
+HASHED_ENDPOINTS = frozenset({"lti.deep_link_select"})
 _INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S | re.I)
 
 

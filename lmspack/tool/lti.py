@@ -15,27 +15,17 @@ from pylti1p3.exception import OIDCException
 from pylti1p3.lineitem import LineItem
 from sqlalchemy import delete, text
 
-from ..lti.outbound import OutboundPolicy
 from ..printable import problem
 from ..store import cache, records
 from ..store import keys as tool_keys
 from ..store.models import CacheEntry
-from .app import (
-    allow_framing_by,
-    base_url,
-    db,
-    error_page,
-    read_db,
-    sites,
-    store,
-    tool_config,
-)
+from . import embedded, registration
+from .context import base_url, db, outbound_policy, read_db, sites, store, tool_config
+from .errors import error_page
+from .framing import allow_framing_by
 from .launch_token import LaunchClaims, issue_launch_token
 from .message_launch import ToolMessageLaunch
 from .pylti import (
-    COOKIE_CLICK,
-    COOKIE_LOADING,
-    COOKIE_MAIN,
     DbLaunchDataStorage,
     DbSessionService,
     DbToolConf,
@@ -43,9 +33,11 @@ from .pylti import (
     ToolCookieService,
     ToolOIDCLogin,
     http_session,
+    platform_by_id,
 )
 
 bp = Blueprint("lti", __name__)
+registration.attach(bp)
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 DEEP_LINK_SALT = "lmspack deep link ticket"
@@ -54,12 +46,6 @@ COURSE_PARAM = "lmspack_course"
 
 def launch_url() -> str:
     return base_url() + "/lti/launch"
-
-
-def outbound_policy() -> OutboundPolicy:
-    """What the tool may fetch at addresses a platform named (see lmspack.lti.outbound)."""
-    cfg = tool_config()
-    return OutboundPolicy.for_tool(cfg.base_url, allow_private=cfg.allow_private_platforms)
 
 
 def _check_target(target: object, where: str) -> None:
@@ -123,11 +109,18 @@ def login():
     _check_target(req.get_param("target_link_uri"), "login")
     assert conf.platform is not None  # validate_oidc_login found it
     oidc.pass_params_to_launch({"platform_id": conf.platform.id})  # stored with state and nonce
-    if tool_config().cookie_check:
-        oidc.enable_check_cookies(
-            main_msg=COOKIE_MAIN, click_msg=COOKIE_CLICK, loading_msg=COOKIE_LOADING
+    if tool_config().cookie_check and not req.get_param("lti1p3_new_window"):
+        # in the platform's frame: keep the login's proof where this browser allows
+        _p, new_window = oidc.get_cookies_allowed_js_check_params()
+        auth_url = oidc.get_redirect_object(launch_url()).get_redirect_url()
+        resp = embedded.login_page(
+            auth_url,
+            embedded.new_window_url(base_url() + "/lti/login", dict(new_window)),
+            conf.platform.auth_login_url,
+            cookies,
         )
-    resp = oidc.redirect(launch_url())
+    else:
+        resp = oidc.redirect(launch_url())
     if random.random() < 0.01:
         cache.prune_expired(session)
     session.commit()
@@ -148,11 +141,12 @@ def _message_launch(session) -> tuple[ToolMessageLaunch, DbToolConf]:
         read=read_db(),
         cache_store=store(),
         leeway=cfg.jwt_leeway,
+        tool_url=base_url(),
         outbound=outbound_policy(),
         timeout=cfg.http_timeout,
         session_service=sessions,
         cookie_service=cookies,
-        launch_data_storage=DbLaunchDataStorage(session, read_db()),
+        launch_data_storage=DbLaunchDataStorage(session, read_db(), cookie_optional=True),
         requests_session=http_session(cfg.http_timeout),
     )
     return ml, conf
@@ -187,7 +181,10 @@ def launch():
         raise LaunchError("The launch carries no id_token. Open the activity from your course.")
     session = db()
     ml, conf = _message_launch(session)
-    ml.validate()
+    try:
+        ml.validate()
+    except embedded.ProofNeeded as need:
+        return _completion_page(need.platform_id)
     body = ml.get_launch_data()
     platform = conf.platform
     assert platform is not None
@@ -245,6 +242,16 @@ def launch():
             preview_url=course_url,
         ), {"Cache-Control": "no-store"}
     return redirect(course_url, code=303)
+
+
+def _completion_page(platform_id: int):
+    """No state cookie came back, but the state names a login in flight: the tool's own page
+    looks for the login's proof in this browser and posts the launch again (embedded.py)."""
+    platform = platform_by_id(read_db(), platform_id)
+    if platform is None:
+        raise LaunchError("The launch's platform is no longer registered with this tool.")
+    allow_framing_by(platform.issuer, platform.auth_login_url)
+    return embedded.completion_page(platform.auth_login_url)
 
 
 def _site_for(body: dict):
@@ -352,4 +359,3 @@ def launch_get():
     abort(405, description="A launch arrives by POST from your learning platform.")
 
 
-from . import registration  # noqa: E402,F401  (adds /lti/register to this blueprint)

@@ -28,7 +28,8 @@ from sqlalchemy.orm import Session
 
 from ..lti.keyset import CachedKeySet, KeySetError, KeySets
 from ..lti.outbound import OutboundPolicy, guarded_session
-from ..store import Store
+from ..store import Store, logins
+from . import embedded
 from .pylti import ALLOWED_ALGS, DbToolConf, LaunchError
 
 _PEM_CACHE: dict[str, str] = {}  # JWK JSON -> PEM (content-addressed, so never stale)
@@ -62,6 +63,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         read: Session | None = None,
         outbound: OutboundPolicy | None = None,
         timeout: float = 10.0,
+        tool_url: str = "",
         **kw,
     ):
         super().__init__(request, tool_config, **kw)
@@ -70,6 +72,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         self._cache_store = cache_store  # key set cache writes, kept even if the launch fails
         self._outbound = outbound or OutboundPolicy()
         self._timeout = timeout
+        self._tool_url = tool_url  # the origin a completion page posts from
         self._keyset: CachedKeySet | None = None
         self.leeway = leeway
 
@@ -238,9 +241,23 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         return self
 
     def validate_state(self) -> ToolMessageLaunch:
+        """The state cookie; else the login's proof from the tool's own completion page;
+        else, for a login still in flight, ProofNeeded (the launch asks the page for it)."""
+        state = self._get_request_param("state")
+        proof = self._get_request_param(embedded.PROOF_FIELD)
+        if proof and isinstance(state, str) and isinstance(proof, str):
+            embedded.check_proof(state, proof, self._tool_url)
+            return self
         try:
             return super().validate_state()
         except LtiMessageValidationException as exc:
+            login = (
+                logins.pending(self._read, state)
+                if isinstance(state, str) and 0 < len(state) <= 255
+                else None
+            )
+            if login is not None:
+                raise embedded.ProofNeeded(login.platform_id) from exc
             raise LaunchError(
                 "The launch did not come back to the browser that started it (state). "
                 "If your browser blocks cookies in embedded pages, open the activity in a "

@@ -15,10 +15,8 @@ from __future__ import annotations
 import secrets
 import typing as t
 
-from flask import make_response
 from pylti1p3.contrib.flask import FlaskCookieService, FlaskOIDCLogin
 from pylti1p3.contrib.flask.request import FlaskRequest
-from pylti1p3.cookies_allowed_check import CookiesAllowedCheckPage
 from pylti1p3.deployment import Deployment as LtiDeployment
 from pylti1p3.exception import LtiException, LtiMessageValidationException
 from pylti1p3.launch_data_storage.base import LaunchDataStorage
@@ -51,18 +49,27 @@ class LaunchError(LtiMessageValidationException):
 class DbLaunchDataStorage(LaunchDataStorage[t.Any]):
     """pylti1p3's launch data storage in the `cache_entries` table."""
 
-    def __init__(self, db: Session, read: Session | None = None):
+    def __init__(self, db: Session, read: Session | None = None, *, cookie_optional=False):
         super().__init__()
         self._db = db
         self._read = read or db
+        self._cookie_optional = cookie_optional  # at the launch: see get_session_cookie_name
 
     def get_session_cookie_name(self) -> str | None:
         # Over plain HTTP (development, tests on loopback) browsers drop SameSite=None
         # cookies, so keys are not bound to a session cookie there (as pylti1p3's cache
-        # storage does). Over HTTPS they are.
+        # storage does). Over HTTPS they are, except at a launch that brought no session
+        # cookie (a platform's frame that sends the tool no cookie: its state is
+        # proved another way, embedded.py); the deep-linking ticket still guards that data.
         if self._request is not None and not self._request.is_secure():
             return None
-        return super().get_session_cookie_name()
+        name = super().get_session_cookie_name()
+        cookie = f"{ToolCookieService._cookie_prefix}-{name}"
+        if self._cookie_optional and self._request is not None and not self._request.get_cookie(
+            cookie
+        ):
+            return None
+        return name
 
     def can_set_keys_expiration(self) -> bool:
         return True
@@ -192,29 +199,12 @@ class DbToolConf(ToolConfAbstract[FlaskRequest]):
 # --------------------------------------------------------------------------- login
 
 
-COOKIE_MAIN = "Your browser blocks the cookies this activity needs inside the course page."
-COOKIE_CLICK = "Open the activity in a new window"
-COOKIE_LOADING = "Loading the activity…"
-
-
 class ToolCookieService(FlaskCookieService):
     """Cookies that survive Moodle's iframe: Secure; SameSite=None; Partitioned over HTTPS."""
 
 
 class ToolOIDCLogin(FlaskOIDCLogin):
-    def get_cookies_allowed_js_check(self):
-        protocol, params = self.get_cookies_allowed_js_check_params()
-        page = CookiesAllowedCheckPage(
-            params,
-            protocol,
-            self._cookies_unavailable_msg_main_text,
-            self._cookies_unavailable_msg_click_text,
-            self._cookies_check_loading_text,
-        )
-        html = page.get_html().replace("<title></title>", "<title>Opening the activity</title>")
-        resp = make_response(html)
-        resp.headers["Cache-Control"] = "no-store"
-        return resp
+    """pylti1p3's login; its answer in the platform's frame is embedded.login_page."""
 
 
 def new_secret() -> str:

@@ -32,13 +32,14 @@ import hmac
 from urllib.parse import urlsplit
 
 import requests
-from flask import render_template, request
+from flask import Blueprint, render_template, request
 from requests_hardened.ip_filter import InvalidIPAddress, filter_host
 
 from ..lti.outbound import OutboundError, OutboundPolicy, fetch_json, guarded_session
 from ..store import invites, platforms
-from .app import allow_framing_by, base_url, db, error_page, read_db, sites, tool_config
-from .lti import bp, outbound_policy
+from .context import base_url, db, outbound_policy, read_db, sites, tool_config
+from .errors import error_page
+from .framing import allow_framing_by
 from .pylti import LaunchError
 
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
@@ -67,7 +68,6 @@ class RegistrationError(LaunchError):
         self.hint = hint
 
 
-@bp.errorhandler(RegistrationError)
 def _registration_error(exc: RegistrationError):
     title = "Registration needs an invite" if exc.status == 403 else "Registration failed"
     return error_page(exc.status, str(exc), title=title, hint=exc.hint)
@@ -197,7 +197,6 @@ def _check_endpoint(policy: OutboundPolicy, what: str, url: str) -> None:
         ) from None
 
 
-@bp.get("/lti/register")
 def register():
     via, token = _access()
     config_url = request.args.get("openid_configuration", "")
@@ -310,3 +309,10 @@ def _register(policy: OutboundPolicy, config_url: str, via: str, spent):
     if deployment_id:
         platforms.add_deployment(session, platform, str(deployment_id))
     return platform, deployment_id
+
+
+def attach(bp: Blueprint) -> None:
+    """GET /lti/register (endpoint `lti.register`) and its administrator-facing error page,
+    on the `lti` blueprint, which owns every /lti/ address."""
+    bp.register_error_handler(RegistrationError, _registration_error)
+    bp.add_url_rule("/lti/register", view_func=register, methods=["GET"])

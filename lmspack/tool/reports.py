@@ -41,7 +41,7 @@ from ..reports import data, summaries
 from ..reports.csv import csv_bytes
 from ..store.certificates import Certificate
 from .admin_scope import NO_STORE, REPORT_STATUS_LABELS, link, nav, scope, token
-from .app import base_url, db, read_db, store, tool_config
+from .context import base_url, db, read_db, store, tool_config
 from .csrf import check_form_token, form_token
 from .launch_token import require_launch
 from .roster import RosterError, sync_roster

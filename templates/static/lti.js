@@ -157,15 +157,21 @@
 
   // The launch token came in the address (?t=). Keep it in this tab's sessionStorage and take
   // it out of the address bar, so a link the learner copies doesn't carry their session; on a
-  // reload the tool's page brings it back from there. Without storage the address stays.
+  // reload the tool's page brings it back from there. Where storage throws (a third-party frame
+  // whose browser blocks it) the token lives only in the adapter's memory, and still leaves the
+  // address.
   function keepTokenOutOfAddress(token) {
-    try {
-      const url = new URL(location.href);
-      if (url.searchParams.get('t') !== token) return;
-      sessionStorage.setItem(tokenKey(url.pathname), token);
-      url.searchParams.delete('t');
-      history.replaceState(history.state, '', url.pathname + url.search + url.hash);
-    } catch (e) { /* storage blocked in this frame */ }
+    let url;
+    try { url = new URL(location.href); } catch (e) { return; }
+    if (url.searchParams.get('t') !== token) return;
+    rememberToken(url.pathname, token);
+    url.searchParams.delete('t');
+    try { history.replaceState(history.state, '', url.pathname + url.search + url.hash); } catch (e) { /* no history API */ }
+  }
+
+  // Issue 16: sessionStorage may throw a SecurityError in the platform's frame; then false.
+  function rememberToken(path, token) {
+    try { sessionStorage.setItem(tokenKey(path), token); return true; } catch (e) { return false; }
   }
 
   adapters.lti = (data, ctx) => {

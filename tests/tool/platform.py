@@ -66,13 +66,17 @@ def rsa_pair() -> tuple[str, str]:
 
 
 class ServerThread:
-    """A WSGI app on 127.0.0.1:<free port>, in a daemon thread."""
+    """A WSGI app on 127.0.0.1:<free port>, in a daemon thread; over HTTPS with an
+    ssl_context, and named `host` in its URL (e.g. "localhost": another site than 127.0.0.1
+    for a browser)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, ssl_context: Any = None, host: str = "127.0.0.1") -> None:
         self.app: Any = None
-        self.server = make_server("127.0.0.1", 0, self._dispatch, threaded=True)
+        self.server = make_server(
+            "127.0.0.1", 0, self._dispatch, threaded=True, ssl_context=ssl_context
+        )
         self.port = self.server.server_port
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{'https' if ssl_context else 'http'}://{host}:{self.port}"
         self.thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
@@ -130,13 +134,52 @@ class Launch(LTIAdvantageMessageLaunchAbstract):
         )
 
 
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+# The platform page's side of the 1EdTech postMessage storage: answers only the registered
+# tool's origin, keeps values per origin, records every message it got (window.ltiMessages).
+PLATFORM_STORAGE_JS = """
+(function () {
+  const tool = TOOL_ORIGIN; const kept = {}; window.ltiMessages = [];
+  const supported = ['lti.capabilities', 'lti.put_data', 'lti.get_data'];
+  window.addEventListener('message', (e) => {
+    const d = e.data;
+    if (!d || typeof d !== 'object' || typeof d.subject !== 'string') return;
+    window.ltiMessages.push({ origin: e.origin, subject: d.subject, key: d.key });
+    if (e.origin !== tool || !supported.includes(d.subject)) return;
+    const reply = (extra) => e.source.postMessage(Object.assign(
+      { subject: d.subject + '.response', message_id: d.message_id }, extra), e.origin);
+    if (d.subject === 'lti.capabilities') {
+      reply({ supported_messages: supported.map((subject) => ({ subject })) });
+    } else if (d.subject === 'lti.put_data') {
+      kept[d.key] = d.value; reply({ key: d.key, value: d.value });
+    } else if (d.key in kept) {
+      reply({ key: d.key, value: kept[d.key] });
+    } else {
+      reply({ key: d.key, error: { code: 'not_found', message: 'no such key' } });
+    }
+  });
+}());
+"""
+
+
 class TestPlatform:
     """One LMS: issuer = its URL, one client id and deployment registered with the tool."""
 
     __test__ = False
 
-    def __init__(self, tool_url: str, *, client_id: str | None = None, deployment_id: str = "1"):
-        self.server = ServerThread()
+    def __init__(
+        self,
+        tool_url: str,
+        *,
+        client_id: str | None = None,
+        deployment_id: str = "1",
+        server: ServerThread | None = None,
+    ):
+        self.server = server or ServerThread()
         self.issuer = self.server.url
         # unique per instance: the tool caches key sets by URL, and a later test platform
         # may get the same port (and a new key)
@@ -274,10 +317,16 @@ class TestPlatform:
 
         @app.get("/embed")
         def embed():
-            """A course page as Moodle shows an activity: in an iframe on the platform."""
+            """A course page as Moodle shows an activity: in an iframe on the platform. With
+            ?storage=1 the page also answers the 1EdTech platform-storage postMessages
+            (lti.capabilities, lti.put_data, lti.get_data), as Canvas or Brightspace do."""
             src = html.escape(request.args.get("src", ""), quote=True)
-            return f'<!doctype html><title>Course</title><iframe id="tool" src="{src}" ' \
+            page = f'<!doctype html><title>Course</title><iframe id="tool" src="{src}" ' \
                    'width="1200" height="850" title="Activity"></iframe>'
+            if request.args.get("storage"):
+                tool = json.dumps(_origin(self.tool_url))
+                page += f"<script>{PLATFORM_STORAGE_JS.replace('TOOL_ORIGIN', tool)}</script>"
+            return page
 
         @app.get("/start")
         def start():
@@ -286,14 +335,21 @@ class TestPlatform:
             login.set_lti_message_hint(**hint)
             if hint.get("kind") == "deeplink":
                 login.set_deeplinking_launch_url()
-            return login.initiate_login(hint.get("user", "u1"))
+            resp = login.initiate_login(hint.get("user", "u1"))
+            if hint.get("storage"):  # the platform offers its storage, as Canvas does
+                resp.headers["Location"] += "&lti_storage_target=_parent"
+            return resp
 
         @app.route("/auth", methods=["GET", "POST"])
         def auth():
             req = FlaskPlatformRequest(request)
             launch = self._launch_for(req, None)
             html = launch.lti_launch()
-            self.last_launch = {"params": {**req.get_data, **req.form_data}}
+            params = {**req.get_data, **req.form_data}
+            self.last_launch = {"params": params}
+            if json.loads(params.get("lti_message_hint") or "{}").get("storage"):
+                html = html.replace("</form>", '<input type="hidden" '
+                                    'name="lti_storage_target" value="_parent"></form>')
             return html
 
         @app.get("/jwks")

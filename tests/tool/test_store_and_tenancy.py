@@ -21,6 +21,7 @@ from lmspack.store.platforms import add_platform, list_platforms
 from lmspack.tool.launch_token import LaunchClaims, issue_launch_token, verify_launch_token
 from tests.conftest import COURSE
 
+from .api_client import learner_api
 from .platform import Browser, TestPlatform
 
 
@@ -330,3 +331,38 @@ def test_a_stopped_sender_sends_no_more(database_url, store):
     sender.ensure_started()
     time.sleep(0.2)
     assert sender.passes == passes and not sender._thread.is_alive()
+
+
+def test_a_request_holds_one_connection_at_a_time(tool, platform, database_url):
+    """Threads of a worker share its pool: a request that holds a connection and then waits
+    for another (the platform origins were re-read in a session of their own after the view,
+    every ORIGINS_TTL) deadlocks once every connection is held by such a request; in the
+    suite, ten learners at once waited past their 10 s timeout. With a pool of exactly what a
+    request may hold (PostgreSQL: its session; SQLite: that and the reader), pages and API
+    calls still answer when the origins are due to be re-read."""
+    from lmspack.tool import create_app
+
+    size = 2 if database_url.startswith("sqlite") else 1
+    tight = Store.from_url(database_url, pool_size=size, max_overflow=0, pool_timeout=3)
+    try:
+        app = create_app(
+            {
+                "database_url": database_url,
+                "course": str(COURSE),
+                "secret_key": tool.app.config["SECRET_KEY"],
+                "base_url": tool.url,
+            },
+            store_=tight,
+        )
+        app.extensions["lmspack.grades"].enabled = False
+        client = app.test_client()
+        api = learner_api(tool, platform, user="one-conn", context="oc1", link="ocl1")
+        auth = {"Authorization": f"Bearer {api.token}"}
+        for _ in range(2):
+            app.extensions["lmspack.origins"] = (float("-inf"), [])  # due to be re-read
+            r = client.get("/api/v1/attempt", headers=auth)
+            assert r.status_code == 200, r.text[:300]
+            assert tight.engine.pool.checkedout() == 0
+        assert app.extensions["lmspack.origins"][1]  # and they were read
+    finally:
+        tight.dispose()
