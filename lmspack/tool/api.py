@@ -63,6 +63,7 @@ from sqlalchemy.orm import Session
 
 from ..attempts import progress, review, scoring, shuffle
 from ..store.models import Attempt, User, utcnow
+from ..store.names import learner_name
 from .certificates import attempt_certificate, certificate_view
 from .context import base_url, db, sites, tool_config
 from .json_input import BodyError, parse_body
@@ -178,10 +179,7 @@ def _learner_name(session: Session, launch: LaunchClaims) -> str:
     user = session.scalar(
         select(User).where(User.id == launch.user_id, User.platform_id == launch.platform_id)
     )
-    if user is None:
-        return ""
-    full = " ".join(p for p in (user.given_name, user.family_name) if p)
-    return full or user.name or ""
+    return learner_name(user)  # the platform's name only: the player asks for one without it
 
 
 def _input(fn, *args):

@@ -45,6 +45,7 @@ from ..store import keys as tool_keys
 from ..store import ratelimit
 from ..store.certificates import Certificate
 from ..store.models import Attempt, User
+from ..store.names import learner_name
 from .context import base_url, db, read_db, sites
 from .launch_token import require_launch
 
@@ -289,7 +290,7 @@ def _record():
     last = state.get("last")
     rec = record_for(
         course,
-        learner_name=issue.learner_name(user, state) or "",
+        learner_name=learner_name(user, state) or "",
         prework_completed_on=attempt.completed_at,
         score=int(last["score"]) if last else None,
         answers=dict(state.get("reflections") or {}),

@@ -26,9 +26,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..lti.services import StoreRegistration, http_session, registration_for
-from ..store import cache, logins
+from ..store import cache, logins, platforms
 from ..store import keys as tool_keys
-from ..store import platforms as reg
 from ..store.models import Deployment as StoreDeployment
 from ..store.models import Platform
 
@@ -158,7 +157,7 @@ class DbToolConf(ToolConfAbstract[FlaskRequest]):
     def _find_platform(self, iss: str, client_id: str | None) -> Platform | None:
         key = (iss, client_id)
         if key not in self._found:  # pylti1p3 asks several times per request
-            self._found[key] = reg.find_platform(self._db, iss, client_id)
+            self._found[key] = platforms.find_platform(self._db, iss, client_id)
         return self._found[key]
 
     def _registration(self, iss: str, client_id: str | None) -> StoreRegistration | None:
@@ -184,10 +183,10 @@ class DbToolConf(ToolConfAbstract[FlaskRequest]):
             or platform.issuer != iss
             or (client_id and platform.client_id != client_id)
         ):
-            platform = reg.find_platform(self._db, iss, client_id)
+            platform = platforms.find_platform(self._db, iss, client_id)
         if platform is None or not deployment_id:
             return None
-        dep = reg.find_deployment(self._db, platform.id, str(deployment_id))
+        dep = platforms.find_deployment(self._db, platform.id, str(deployment_id))
         if dep is None:
             return None
         self.deployment = dep

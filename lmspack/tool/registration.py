@@ -36,8 +36,7 @@ from flask import Blueprint, render_template, request
 from requests_hardened.ip_filter import InvalidIPAddress, filter_host
 
 from ..lti.outbound import OutboundError, OutboundPolicy, fetch_json, guarded_session
-from ..store import invites
-from ..store import platforms as reg
+from ..store import invites, platforms
 from .context import base_url, db, outbound_policy, read_db, sites, tool_config
 from .errors import error_page
 from .framing import allow_framing_by
@@ -290,10 +289,10 @@ def _register(policy: OutboundPolicy, config_url: str, via: str, spent):
         f"{str(product or 'platform')[:60]} at {urlsplit(issuer).netloc}"
     )
     session = db()
-    platform = reg.find_platform(session, issuer, str(client_id))
+    platform = platforms.find_platform(session, issuer, str(client_id))
     if platform is None:
         try:
-            platform = reg.add_platform(
+            platform = platforms.add_platform(
                 session,
                 name=name,
                 issuer=issuer,
@@ -305,10 +304,10 @@ def _register(policy: OutboundPolicy, config_url: str, via: str, spent):
                 added_via=via,
                 invite_name=spent.name if spent is not None else None,
             )
-        except reg.PlatformError as exc:
+        except platforms.PlatformError as exc:
             raise RegistrationError(f"The platform's configuration is not usable: {exc}.") from exc
     if deployment_id:
-        reg.add_deployment(session, platform, str(deployment_id))
+        platforms.add_deployment(session, platform, str(deployment_id))
     return platform, deployment_id
 
 
