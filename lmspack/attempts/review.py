@@ -6,7 +6,7 @@ right answer, the other options' notes and the question's `feedback.incorrect` (
 explains the right answer) wait. A multiple-response question shows no option notes for a
 wrong answer: notes on some of the options chosen would name which of them are right.
 
-`state` is the attempt's saved state as the server keeps it (lmspack.tool.learner):
+`state` is the attempt's saved state as the server keeps it (lmspack.attempts.scoring):
 `history` lists the finished tries ({try, score, passed, ...}), `try` is the current one, and
 `extraTries` counts the tries a teacher allowed beyond `attempts` (lmspack.attempts.extra_tries):
 a learner who ran out is not locked out of the certificate for good.

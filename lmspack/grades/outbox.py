@@ -93,7 +93,7 @@ def wire_timestamp(dt: datetime) -> str:
 
 def queue_result(session: Session, attempt, res) -> GradeOutbox | None:
     """Queue the attempt's result for AGS if it changed. Call inside the transaction that
-    updates the attempt. `res` is a lmspack.tool.learner.Result. Returns the new row."""
+    updates the attempt. `res` is a lmspack.attempts.scoring.Result. Returns the new row."""
     link = session.scalar(
         select(ResourceLink).where(
             ResourceLink.id == attempt.resource_link_id,

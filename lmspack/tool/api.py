@@ -32,8 +32,8 @@ itself and a page on another site cannot set without a CORS preflight this tool 
     POST /api/v1/session         a fresh launch token for this launch: {token, expiresAt}
                                  (401 once the session is LMSPACK_SESSION_MAX_AGE old)
 
-Issue 5: when a call that changes the attempt meets the course's certificate rules, the
-certificate is issued in the same transaction (lmspack.certificates.issue, once per attempt);
+When a call that changes the attempt meets the course's certificate rules, the
+certificate is issued in the same transaction (lmspack.attempts.progress, once per attempt);
 GET /attempt and the responses of those calls carry `certificate`: null or {code, issuedAt,
 revoked, urls{verify, pdf, badge}}.
 
@@ -61,31 +61,17 @@ from flask import Blueprint, abort, current_app, g, jsonify, request
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from .. import grades
-from ..attempts import review, shuffle
+from ..attempts import progress, review, scoring, shuffle
 from ..store.models import Attempt, User, utcnow
-from . import learner
-from .app import db, sites, tool_config
-from .certificates import attempt_certificate, issue_hook
+from ..store.names import learner_name
+from .certificates import attempt_certificate, certificate_view
+from .context import base_url, db, sites, tool_config
 from .json_input import BodyError, parse_body
 from .launch_token import LaunchClaims, current_launch, refresh_launch_token
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 MAX_BODY = 256 * 1024
-
-
-@bp.record_once
-def _setup(state) -> None:
-    app = state.app
-    if "lmspack.grades" not in app.extensions:
-        app.extensions["lmspack.grades"] = grades.BackgroundSender(
-            app.extensions["lmspack.store"],
-            timeout=app.extensions["lmspack.config"].http_timeout,
-            poll=float(app.config.get("GRADES_POLL_SECONDS", 60)),
-        )
-        app.extensions["lmspack.grades"].enabled = bool(app.config.get("GRADES_BACKGROUND", True))
-        app.before_request(app.extensions["lmspack.grades"].ensure_started)
 
 
 @bp.after_request
@@ -167,29 +153,25 @@ def _preview(launch: LaunchClaims) -> bool:
 def _order(course, attempt: Attempt) -> dict[str, list[str]]:
     """This try's order of every question's options (stable while the try lasts)."""
     secret = current_app.config["SECRET_KEY"]
-    return shuffle.try_orders(secret, attempt.id, learner.current_try(attempt), course.quiz)
+    return shuffle.try_orders(secret, attempt.id, scoring.current_try(attempt), course.quiz)
 
 
 def _commit_with_result(session: Session, course, attempt: Attempt) -> dict:
-    """Recompute the attempt's result, queue it for AGS, commit, wake the sender."""
-    answers = learner.current_answers(session, attempt)
-    summary = learner.summarise_try(course, answers)
-    res = learner.result(course, attempt, summary)
-    learner.apply_result(attempt, res)
-    attempt.updated_at = utcnow()
-    row = grades.queue_result(session, attempt, res)
-    certificate = issue_hook(session, course, attempt)  # issue 5: issued once, when due
+    """Recompute the attempt's result (grade queued, certificate when due), commit, wake the
+    sender."""
+    change = progress.record_change(session, course, attempt, base_url=base_url())
     session.commit()
-    if row is not None:
+    if change.grade_queued:
         sender = current_app.extensions.get("lmspack.grades")
         if sender is not None:
             sender.kick()
+    res = change.result
     return {
         "status": res.status,
         "score": res.score,
         "completed": res.completed,
-        "quiz": learner.quiz_view(course, attempt, summary, _order(course, attempt)),
-        "certificate": certificate,
+        "quiz": scoring.quiz_view(course, attempt, change.summary, _order(course, attempt)),
+        "certificate": certificate_view(change.certificate),
     }
 
 
@@ -197,16 +179,13 @@ def _learner_name(session: Session, launch: LaunchClaims) -> str:
     user = session.scalar(
         select(User).where(User.id == launch.user_id, User.platform_id == launch.platform_id)
     )
-    if user is None:
-        return ""
-    full = " ".join(p for p in (user.given_name, user.family_name) if p)
-    return full or user.name or ""
+    return learner_name(user)  # the platform's name only: the player asks for one without it
 
 
 def _input(fn, *args):
     try:
         return fn(*args)
-    except learner.InputError as exc:
+    except scoring.InputError as exc:
         abort(exc.status, description=str(exc))
 
 
@@ -247,12 +226,12 @@ def get_attempt():
                 "learner": {"name": name},
                 "state": {"page": None, "visited": [], "reflections": {}, "evaluation": {}},
                 "answers": {},
-                "quiz": learner.preview_quiz(course, shuffle.written_orders(course.quiz)),
+                "quiz": scoring.preview_quiz(course, shuffle.written_orders(course.quiz)),
             }
         )
     attempt = _attempt(session, launch, lock=False)
-    answers = learner.current_answers(session, attempt)
-    summary = learner.summarise_try(course, answers)
+    answers = scoring.current_answers(session, attempt)
+    summary = scoring.summarise_try(course, answers)
     return jsonify(
         {
             "preview": False,
@@ -264,10 +243,10 @@ def get_attempt():
                 "completedAt": attempt.completed_at.isoformat() if attempt.completed_at else None,
             },
             "learner": {"name": name},
-            "state": learner.public_state(attempt),
-            "answers": learner.answer_results(course, answers, learner.revealed(course, attempt)),
-            "quiz": learner.quiz_view(course, attempt, summary, _order(course, attempt)),
-            "completed": learner.completed(course, attempt),
+            "state": scoring.public_state(attempt),
+            "answers": scoring.answer_results(course, answers, scoring.revealed(course, attempt)),
+            "quiz": scoring.quiz_view(course, attempt, summary, _order(course, attempt)),
+            "completed": scoring.completed(course, attempt),
             "certificate": attempt_certificate(session, attempt),
         }
     )
@@ -278,12 +257,12 @@ def get_attempt():
 def save_state():
     launch: LaunchClaims = g.launch
     course = _course(launch)
-    clean = _input(learner.validate_state_update, course, _json_body())
+    clean = _input(scoring.validate_state_update, course, _json_body())
     if _preview(launch):
         return jsonify({"preview": True, "saved": False})
     session = db()
     attempt = _attempt(session, launch, lock=True)
-    learner.apply_state_update(course, attempt, clean)
+    scoring.apply_state_update(course, attempt, clean)
     out = _commit_with_result(session, course, attempt)
     return jsonify(
         {
@@ -303,30 +282,30 @@ def submit_answer():
     body = _json_body()
     if not isinstance(body, dict):
         abort(400, description="The body must be a JSON object {question, options}.")
-    q = _input(learner.question, course, body.get("question"))
-    response = _input(learner.validate_response, q, body.get("options"))
-    correct = learner.is_correct(q, response)
+    q = _input(scoring.question, course, body.get("question"))
+    response = _input(scoring.validate_response, q, body.get("options"))
+    correct = scoring.is_correct(q, response)
     if _preview(launch):
-        return jsonify({**learner.result_of(q, response, correct, True), "preview": True})
+        return jsonify({**scoring.result_of(q, response, correct, True), "preview": True})
     session = db()
     attempt = _attempt(session, launch, lock=True)
-    answers = learner.current_answers(session, attempt)
+    answers = scoring.current_answers(session, attempt)
     before = answers.get(q.id)
     if before is not None:
         if sorted(before.response or []) != sorted(response):
             abort(409, description="This question is already answered; retake the quiz first.")
         session.rollback()
-        summary = learner.summarise_try(course, answers)
-        shown = learner.revealed(course, attempt)
+        summary = scoring.summarise_try(course, answers)
+        shown = scoring.revealed(course, attempt)
         again = {
-            **learner.result_of(q, list(before.response), bool(before.correct), shown),
-            "quiz": learner.quiz_view(course, attempt, summary, _order(course, attempt)),
+            **scoring.result_of(q, list(before.response), bool(before.correct), shown),
+            "quiz": scoring.quiz_view(course, attempt, summary, _order(course, attempt)),
         }
         if shown:  # a retried request for the answer that revealed the key gets the whole try
-            again["review"] = learner.answer_results(course, answers, True)
+            again["review"] = scoring.answer_results(course, answers, True)
         return jsonify(again)
     shown_order = _order(course, attempt)[q.id]
-    result = learner.record_answer(session, course, attempt, q, response, correct, shown_order)
+    result = scoring.record_answer(session, course, attempt, q, response, correct, shown_order)
     out = _commit_with_result(session, course, attempt)
     return jsonify({**result, "quiz": out["quiz"], "certificate": out["certificate"]}), 201
 
@@ -340,8 +319,8 @@ def get_quiz():
         abort(403, description="An instructor's preview keeps no quiz result.")
     session = db()
     attempt = _attempt(session, launch, lock=False)
-    summary = learner.summarise_try(course, learner.current_answers(session, attempt))
-    return jsonify(learner.quiz_view(course, attempt, summary, _order(course, attempt)))
+    summary = scoring.summarise_try(course, scoring.current_answers(session, attempt))
+    return jsonify(scoring.quiz_view(course, attempt, summary, _order(course, attempt)))
 
 
 @bp.post("/quiz/retake")
@@ -352,22 +331,22 @@ def retake():
     if not course.quiz.retake:
         abort(403, description="This quiz cannot be retaken.")
     if _preview(launch):
-        preview = learner.preview_quiz(course, shuffle.written_orders(course.quiz))
+        preview = scoring.preview_quiz(course, shuffle.written_orders(course.quiz))
         return jsonify({**preview, "preview": True})
     session = db()
     attempt = _attempt(session, launch, lock=True)
-    summary = learner.summarise_try(course, learner.current_answers(session, attempt))
+    summary = scoring.summarise_try(course, scoring.current_answers(session, attempt))
     if summary.answered == 0:  # already a fresh try (a repeated request): nothing to do
         session.rollback()
-        return jsonify(learner.quiz_view(course, attempt, summary, _order(course, attempt)))
+        return jsonify(scoring.quiz_view(course, attempt, summary, _order(course, attempt)))
     refusal = review.retake_refusal(
-        course.quiz, learner.current_try(attempt), attempt.state or {}
+        course.quiz, scoring.current_try(attempt), attempt.state or {}
     )
     if refusal:
         abort(403, description=refusal)
     if not summary.done:
         abort(409, description="Answer every question of this try before retaking the quiz.")
-    attempt.state = {**(attempt.state or {}), "try": learner.current_try(attempt) + 1}
+    attempt.state = {**(attempt.state or {}), "try": scoring.current_try(attempt) + 1}
     out = _commit_with_result(session, course, attempt)
     return jsonify(out["quiz"])
 
@@ -380,12 +359,12 @@ def submit_evaluation():
     body = _json_body()
     if not isinstance(body, dict) or set(body) - {"answers"}:
         abort(400, description='The body must be {"answers": {question id: answer}}.')
-    given = _input(learner.validate_evaluation, course, body.get("answers", {}))
+    given = _input(scoring.validate_evaluation, course, body.get("answers", {}))
     if _preview(launch):
         return jsonify({"preview": True})
     session = db()
     attempt = _attempt(session, launch, lock=True)
-    learner.apply_state_update(course, attempt, {"evaluation": given})
+    scoring.apply_state_update(course, attempt, {"evaluation": given})
     answers = (attempt.state or {}).get("evaluation") or {}
     missing = [
         e.id
@@ -420,7 +399,7 @@ def finish():
         return jsonify({"preview": True})
     session = db()
     attempt = _attempt(session, launch, lock=True)
-    done = learner.completed(course, attempt)
+    done = scoring.completed(course, attempt)
     state = dict(attempt.state or {})
     state["exitedAt"] = utcnow().isoformat()
     if done:

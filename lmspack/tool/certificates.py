@@ -26,7 +26,6 @@ IPv6 clients are counted per /64, which one subscriber usually has whole.
 from __future__ import annotations
 
 import ipaddress
-import logging
 import math
 import random
 import time
@@ -46,11 +45,11 @@ from ..store import keys as tool_keys
 from ..store import ratelimit
 from ..store.certificates import Certificate
 from ..store.models import Attempt, User
-from .app import base_url, db, read_db, sites
+from ..store.names import learner_name
+from .context import base_url, db, read_db, sites
 from .launch_token import require_launch
 
 bp = Blueprint("certificates", __name__)
-log = logging.getLogger("lmspack.tool.certificates")
 
 VERIFY_LIMIT = 60  # look-ups per client address per window (all workers together)
 VERIFY_WINDOW = 60  # seconds
@@ -257,18 +256,6 @@ def certificate_view(cert: Certificate | None) -> dict | None:
     }
 
 
-def issue_hook(session, course, attempt) -> dict | None:
-    """Called by the learner API (inside its transaction, the attempt row locked) after the
-    attempt changed: issues the certificate when the rules are met; returns its view."""
-    try:
-        with session.begin_nested():  # a failure here never loses the learner's saved work
-            cert = issue.maybe_issue(session, course, attempt, base_url=base_url())
-    except Exception:
-        log.exception("could not issue the certificate of attempt %s", attempt.id)
-        return None
-    return certificate_view(cert)
-
-
 def attempt_certificate(session, attempt) -> dict | None:
     """The attempt's certificate for GET /api/v1/attempt (no issuing on a read)."""
     return certificate_view(issue.for_attempt(session, attempt))
@@ -303,7 +290,7 @@ def _record():
     last = state.get("last")
     rec = record_for(
         course,
-        learner_name=issue.learner_name(user, state) or "",
+        learner_name=learner_name(user, state) or "",
         prework_completed_on=attempt.completed_at,
         score=int(last["score"]) if last else None,
         answers=dict(state.get("reflections") or {}),
@@ -354,4 +341,4 @@ def record_download_md():
     )
 
 
-__all__ = ["bp", "certificate_view", "db", "issue_hook"]
+__all__ = ["bp", "certificate_view", "db"]

@@ -26,9 +26,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..lti.services import StoreRegistration, http_session, registration_for
-from ..store import cache, logins
+from ..store import cache, logins, platforms
 from ..store import keys as tool_keys
-from ..store import platforms as reg
 from ..store.models import Deployment as StoreDeployment
 from ..store.models import Platform
 
@@ -60,7 +59,7 @@ class DbLaunchDataStorage(LaunchDataStorage[t.Any]):
         # Over plain HTTP (development, tests on loopback) browsers drop SameSite=None
         # cookies, so keys are not bound to a session cookie there (as pylti1p3's cache
         # storage does). Over HTTPS they are, except at a launch that brought no session
-        # cookie (a platform's frame that sends the tool no cookie, issue 16: its state is
+        # cookie (a platform's frame that sends the tool no cookie: its state is
         # proved another way, embedded.py); the deep-linking ticket still guards that data.
         if self._request is not None and not self._request.is_secure():
             return None
@@ -158,7 +157,7 @@ class DbToolConf(ToolConfAbstract[FlaskRequest]):
     def _find_platform(self, iss: str, client_id: str | None) -> Platform | None:
         key = (iss, client_id)
         if key not in self._found:  # pylti1p3 asks several times per request
-            self._found[key] = reg.find_platform(self._db, iss, client_id)
+            self._found[key] = platforms.find_platform(self._db, iss, client_id)
         return self._found[key]
 
     def _registration(self, iss: str, client_id: str | None) -> StoreRegistration | None:
@@ -184,10 +183,10 @@ class DbToolConf(ToolConfAbstract[FlaskRequest]):
             or platform.issuer != iss
             or (client_id and platform.client_id != client_id)
         ):
-            platform = reg.find_platform(self._db, iss, client_id)
+            platform = platforms.find_platform(self._db, iss, client_id)
         if platform is None or not deployment_id:
             return None
-        dep = reg.find_deployment(self._db, platform.id, str(deployment_id))
+        dep = platforms.find_deployment(self._db, platform.id, str(deployment_id))
         if dep is None:
             return None
         self.deployment = dep

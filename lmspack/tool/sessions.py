@@ -34,11 +34,11 @@ from ..sessions.ics import invitation
 from ..sessions.times import DEFAULT_ZONE
 from ..store.live_sessions import SessionBooking
 from ..store.models import User, utcnow
-from .app import base_url, db, read_db, sites
+from .admin_scope import NO_STORE, REPORT_STATUS_LABELS, nav, token
 from .attendance import _scope_live
+from .context import base_url, db, read_db, sites
 from .csrf import check_form_token
 from .launch_token import require_launch
-from .reports import NO_STORE, STATUS_LABELS, _nav, _token
 
 bp = Blueprint("sessions", __name__)
 
@@ -56,7 +56,7 @@ def _refused(exc: booking.BookingError):
 
 
 def _admin_url(endpoint: str, ctx_id: int, **kw) -> str:
-    return url_for(endpoint, context_id=ctx_id, t=_token(), **kw)
+    return url_for(endpoint, context_id=ctx_id, t=token(), **kw)
 
 
 @bp.get("/admin/<int:context_id>/sessions")
@@ -71,8 +71,8 @@ def admin_sessions(context_id: int):
         capacity=booking.default_capacity(course),
         zone=DEFAULT_ZONE,
         done=request.args.get("done", ""),
-        nav=_nav(ctx.id),
-        token=_token(),
+        nav=nav(ctx.id),
+        token=token(),
         now=utcnow(),
     ), NO_STORE
 
@@ -164,11 +164,11 @@ def admin_session(context_id: int, session_id: int):
         view=booking.SessionView(live, len(places) - waiting, waiting),
         people=people,
         outcome_ids=report.outcome_ids,
-        status_labels=STATUS_LABELS,
+        status_labels=REPORT_STATUS_LABELS,
         done=request.args.get("done", ""),
         counts=request.args,
-        nav=_nav(ctx.id),
-        token=_token(),
+        nav=nav(ctx.id),
+        token=token(),
     ), NO_STORE
 
 
@@ -233,7 +233,7 @@ def _learner_scope():
 
 
 def _learner_url(endpoint: str = "sessions.learner_sessions", **kw) -> str:
-    return url_for(endpoint, t=_token(), **kw)
+    return url_for(endpoint, t=token(), **kw)
 
 
 @bp.get("/sessions")
@@ -258,7 +258,7 @@ def learner_sessions():
         notices=notices,
         equipment=EQUIPMENT,
         done=request.args.get("done", ""),
-        token=_token(),
+        token=token(),
         record_url=_learner_url("certificates.record_page"),
     ), NO_STORE
 

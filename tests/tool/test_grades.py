@@ -90,7 +90,7 @@ def test_completing_the_course_sends_the_grade(tool, platform):
 def test_timestamps_strictly_increase_in_whole_seconds(tool, platform, manual):
     """Four changes within a millisecond get four successive whole seconds (Moodle refuses a
     score not later, in whole seconds, than the last one it took)."""
-    from lmspack.tool import learner
+    from lmspack.attempts import scoring
 
     api = learner_api(tool, platform, user="g-ts", context="gts", link="grts")
     att_id = verify_launch_token(api.token, tool.app.config["SECRET_KEY"]).attempt_id
@@ -100,7 +100,7 @@ def test_timestamps_strictly_increase_in_whole_seconds(tool, platform, manual):
         attempt = s.get(Attempt, att_id)
         stamps = []
         for i, activity in enumerate(["Started", "InProgress", "Submitted", "Completed"]):
-            res = learner.Result("incomplete", float(i), activity, "FullyGraded", False)
+            res = scoring.Result("incomplete", float(i), activity, "FullyGraded", False)
             stamps.append(grades.queue_result(s, attempt, res).timestamp)
         # no change -> no row
         assert grades.queue_result(s, attempt, res) is None

@@ -1,7 +1,7 @@
 """A learner's attempt as the server keeps it: state validation, scoring against the course
 model's key, the quiz summary per learning outcome, and what the attempt's result is.
 
-No HTTP here (that is api.py) and no AGS (that is lmspack/grades.py): functions on the course
+No HTTP here (that is tool/api.py) and no AGS (lmspack.grades): functions on the course
 model, the attempt row and its answers, so they are easy to test and reuse.
 
 `attempt.state` (JSON), owned by the server:
@@ -30,11 +30,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..attempts import review
 from ..course import Course
 from ..course.model import Question
 from ..printable import problem
 from ..store.models import Answer, Attempt, utcnow
+from . import review
 
 MAX_TEXT = 10_000  # characters in one reflection or evaluation comment
 MAX_NAME = 100
