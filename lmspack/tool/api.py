@@ -58,7 +58,7 @@ import functools
 from typing import Any
 
 from flask import Blueprint, abort, current_app, g, jsonify, request
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..attempts import progress, review, scoring, shuffle
@@ -67,6 +67,7 @@ from ..store.names import learner_name
 from .certificates import attempt_certificate, certificate_view
 from .context import base_url, db, sites, tool_config
 from .json_input import BodyError, parse_body
+from .launch_attempt import launch_attempt
 from .launch_token import LaunchClaims, current_launch, refresh_launch_token
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -117,30 +118,10 @@ def _json_body() -> Any:
 
 
 def _attempt(session: Session, launch: LaunchClaims, *, lock: bool) -> Attempt:
-    """The token's attempt, found by every id the token carries; locked for writing."""
+    """The token's attempt (launch_attempt); locked for writing."""
     if launch.attempt_id is None:
         abort(403, description="This launch has no attempt (an instructor's preview).")
-    where = (
-        Attempt.id == launch.attempt_id,
-        Attempt.user_id == launch.user_id,
-        Attempt.platform_id == launch.platform_id,
-        Attempt.context_id == launch.context_id,
-        Attempt.resource_link_id == launch.resource_link_id,
-        Attempt.course_id == launch.course_id,
-    )
-    if lock:
-        if session.get_bind().dialect.name == "postgresql":
-            attempt = session.scalar(select(Attempt).where(*where).with_for_update())
-        else:  # SQLite: take the write lock first, so the read below is not a stale snapshot
-            session.execute(
-                update(Attempt)
-                .where(*where)
-                .values(launches=Attempt.launches)
-                .execution_options(synchronize_session=False)
-            )
-            attempt = session.scalar(select(Attempt).where(*where))
-    else:
-        attempt = session.scalar(select(Attempt).where(*where))
+    attempt = launch_attempt(session, launch, lock=lock)
     if attempt is None:
         abort(403, description="This launch does not match an attempt here.")
     return attempt

@@ -44,9 +44,10 @@ from ..certificates.snapshot import hours_and_minutes
 from ..store import keys as tool_keys
 from ..store import ratelimit
 from ..store.certificates import Certificate
-from ..store.models import Attempt, User
+from ..store.models import User
 from ..store.names import learner_name
 from .context import base_url, db, read_db, sites
+from .launch_attempt import launch_attempt
 from .launch_token import require_launch
 
 bp = Blueprint("certificates", __name__)
@@ -266,15 +267,7 @@ def _learner_attempt():
     if launch.attempt_id is None:
         abort(403, description="An instructor's preview has no CPD record.")
     s = read_db()
-    attempt = s.scalar(
-        select(Attempt).where(
-            Attempt.id == launch.attempt_id,
-            Attempt.user_id == launch.user_id,
-            Attempt.platform_id == launch.platform_id,
-            Attempt.context_id == launch.context_id,
-            Attempt.resource_link_id == launch.resource_link_id,
-        )
-    )
+    attempt = launch_attempt(s, launch)
     site = sites().get(launch.course_id)
     if attempt is None or site is None:
         abort(404, description="No attempt of this course for your launch.")
