@@ -9,6 +9,7 @@ import yaml
 
 from .errors import CourseError, Problems
 from .fields import Fields
+from .live_session import drop_old_keys, read_live_session
 from .load_pages import RESERVED_NAV, PagesLoader
 from .load_quiz import QuizLoader
 from .markdown import LinkContext, render_markdown
@@ -17,6 +18,7 @@ from .model import (
     Cpd,
     Evaluation,
     EvaluationQuestion,
+    LiveSession,
     NavItem,
     Outcome,
     Page,
@@ -119,6 +121,8 @@ class _Loader(PagesLoader, QuizLoader):
         pass_mark = f.get("pass_mark", 80)
         outcomes = self._outcomes(f)
         cpd_raw = f.get("cpd", {})
+        drop_old_keys(cpd_raw, f)
+        live = read_live_session(f.get("live_session", None), f, self.problems)
         nav_raw = f.get("nav", None)
         cert_raw = f.get("certificate", {})
         f.done()
@@ -132,7 +136,7 @@ class _Loader(PagesLoader, QuizLoader):
         evaluation = self._evaluation()
         reflections = self._reflections(set(self.page_files.values()))
         nav = self._nav(nav_raw, f, pages, quiz, evaluation)
-        cpd = self._cpd(cpd_raw, f, pages, quiz, evaluation)
+        cpd = self._cpd(cpd_raw, f, pages, quiz, evaluation, live)
         rules = self._certificate(cert_raw, f)
         self._check_coverage(outcomes, quiz, f)
         media = self._media()
@@ -157,6 +161,7 @@ class _Loader(PagesLoader, QuizLoader):
             nav=tuple(nav),
             certificate_rules=rules,
             media=media,
+            live_session=live,
         )
 
     def _str_list(self, f: Fields, key: str) -> list[str]:
@@ -187,14 +192,15 @@ class _Loader(PagesLoader, QuizLoader):
             f.error("outcomes", "a course needs at least one learning outcome")
         return outcomes
 
-    def _cpd(self, raw: dict, f: Fields, pages: list[Page], quiz: Quiz, ev: Evaluation) -> Cpd:
+    def _cpd(
+        self, raw: dict, f: Fields, pages: list[Page], quiz: Quiz, ev: Evaluation,
+        live: LiveSession | None,
+    ) -> Cpd:  # fmt: skip
         c = Fields(raw, f.file, self.problems, "cpd", f.line_of("cpd"), CPD)
         default = sum(p.minutes for p in pages) + quiz.minutes + ev.minutes
         prework = c.get("prework_minutes", default)
-        live = c.get("live_session_minutes", 0)
-        mode = c.get("live_session_mode", "")
         c.done()
-        return Cpd(prework, live, mode)
+        return Cpd(prework, live.minutes if live else 0, live.mode if live else "")
 
     def _certificate(self, raw: dict, f: Fields) -> tuple[str, ...]:
         c = Fields(raw, f.file, self.problems, "certificate", f.line_of("certificate"), CERTIFICATE)

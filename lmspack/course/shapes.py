@@ -107,11 +107,22 @@ CPD = Shape(
             int, "Minutes of pre-work (default: the course's minutes).", minimum=0,
             range_message="must not be negative",
         ),
-        "live_session_minutes": Field(
-            int, "Minutes of the live session, if any.", minimum=0,
-            range_message="must not be negative",
+    },
+)  # fmt: skip
+LIVE_SESSION = Shape(
+    "live_session",
+    "The live session the pre-work leads to (omit when there is none).",
+    {
+        "minutes": Field(
+            int, "Minutes of the live session (CPD time).", required=True, minimum=1,
+            range_message="must be at least 1",
         ),
-        "live_session_mode": _text("How the live session runs, e.g. Live online (Zoom).", False),
+        "capacity": Field(
+            int, "Places per session (default 12): the tool's new sessions start with it.",
+            minimum=1, maximum=1000, range_message="{value} is not a number of places from 1 "
+            "to 1000",
+        ),
+        "mode": _text("How the live session runs, e.g. Live online workshop (Zoom).", False),
     },
 )  # fmt: skip
 CERTIFICATE = Shape(
@@ -148,6 +159,7 @@ COURSE = Shape(
         "provider": _text("The organisation providing the course."),
         "facilitators": Field(ListOf(str), "Names shown on the certificate."),
         "cpd": Field(CPD, CPD.about),
+        "live_session": Field(LIVE_SESSION, LIVE_SESSION.about),
         "pass_mark": Field(
             int, "The quiz pass mark, in percent.", required=True, minimum=0, maximum=100,
             range_message="{value} is not a percentage from 0 to 100",

@@ -78,5 +78,6 @@ def nav(context_id: int) -> list[tuple[str, str, str]]:
     ]
     site = sites().get(g.launch.course_id)
     if site is not None and site.course.cpd.live_session_minutes:
+        pages.append(("sessions.admin_sessions", "Live sessions"))
         pages.append(("attendance.attendance", "Live session attendance"))
     return [(e, label, link(e, context_id=context_id)) for e, label in pages]

@@ -298,9 +298,13 @@ def _record():
 def record_page():
     rec = _record()
     token = request.args.get("t", "")
+    from .sessions import learner_summary  # issue 12: the learner's live session
+
+    site = sites().get(g.launch.course_id)
     return render_template(
         "record.html",
         r=rec,
+        live=learner_summary(read_db(), g.launch, site.course) if site else None,
         hm=hours_and_minutes,
         reminder=PRIVACY_REMINDER,
         pdf_url=url_for("certificates.record_download_pdf", t=token),

@@ -8,6 +8,7 @@
     lmspack certificates list|show|revoke|reissue|attend|export        (cli_certificates.py)
     lmspack report completions|outcomes|evaluation                     (cli_reports.py)
     lmspack attempts ...                                               (cli_attempts.py)
+    lmspack sessions add|list|cancel --context ID ...                  (cli_sessions.py)
 
 All use DATABASE_URL (default: instance/lmspack.sqlite) unless --database-url is given.
 Imports are lazy so `lmspack build` does not load Flask or SQLAlchemy.
@@ -25,6 +26,7 @@ from .cli_certificates import certificates_group
 from .cli_common import db_option, load_config, open_store
 from .cli_platforms import platform_group
 from .cli_reports import report_cmd
+from .cli_sessions import sessions_group
 
 
 def register(main: click.Group) -> None:
@@ -36,6 +38,7 @@ def register(main: click.Group) -> None:
     main.add_command(certificates_group)
     main.add_command(report_cmd)
     main.add_command(attempts_group)
+    main.add_command(sessions_group)  # issue 12: live sessions
 
 
 # --------------------------------------------------------------------------- db
