@@ -9,9 +9,10 @@ import yaml
 
 from .errors import CourseError, Problems
 from .fields import Fields
+from .links import Anchor, LinkContext
 from .load_pages import RESERVED_NAV, PagesLoader
 from .load_quiz import QuizLoader
-from .markdown import LinkContext, render_markdown
+from .markdown import render_markdown
 from .model import (
     Course,
     Cpd,
@@ -88,24 +89,56 @@ class _Loader(PagesLoader, QuizLoader):
         self.unread.discard(name)
         return data
 
-    def _md(self, text: Any, file: str, line: int, field: str) -> str:
+    def _md(
+        self,
+        text: Any,
+        file: str,
+        line: int,
+        field: str,
+        *,
+        inline: bool = False,
+        page_id: str | None = None,
+    ) -> str:
+        """Markdown to checked, allowlisted HTML; `inline` for one-line texts (prompts,
+        options, feedback), reported at `line`, their key's line."""
         if not text:
             return ""
-        links = LinkContext(self.root, self.page_files)
+        links = LinkContext(self.root, self.page_files, page_id)
         html = render_markdown(
             str(text),
             file=file,
-            line_offset=line,
+            line_offset=line - 1 if inline else line,
             links=links,
             problems=self.problems,
             field_name=field,
+            inline=inline,
         )
         self.media.update(links.media)
+        self.anchors.extend(links.anchors)
+        if page_id is not None:
+            self.headings[page_id] = links.headings
         return html
+
+    def _check_anchors(self) -> None:
+        """Links to a heading (`04-power.md#why`), now that every page's headings are known."""
+        for a in self.anchors:
+            if a.page_id not in self.headings:
+                continue  # the page was not read: its own problem is reported
+            if a.slug not in self.headings[a.page_id]:
+                known = ", ".join(sorted(self.headings[a.page_id])) or "none"
+                self.problems.add(
+                    a.file,
+                    a.line,
+                    a.field,
+                    f"link to {a.href!r}: page {a.page_id!r} has no heading #{a.slug} "
+                    f"(its headings: {known})",
+                )
 
     # -- course ------------------------------------------------------------------------
     def load(self) -> Course | None:
         self.media: set[str] = set()
+        self.anchors: list[Anchor] = []
+        self.headings: dict[str, set[str]] = {}
         raw = self._yaml("course.yaml")
         f = Fields(raw, "course.yaml", self.problems, shape=COURSE)
         course_id = f.get("id", "")
@@ -135,6 +168,7 @@ class _Loader(PagesLoader, QuizLoader):
         cpd = self._cpd(cpd_raw, f, pages, quiz, evaluation)
         rules = self._certificate(cert_raw, f)
         self._check_coverage(outcomes, quiz, f)
+        self._check_anchors()
         media = self._media()
         if self.problems.items:
             return None

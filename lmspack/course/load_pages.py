@@ -107,7 +107,7 @@ class PagesLoader:
         body_offset = text[: m.end()].count("\n")
         if not body.strip():
             self.problems.add(rel, body_offset + 1, "body", "page has no text")
-        html = self._md(body, rel, body_offset, "body")
+        html = self._md(body, rel, body_offset, "body", page_id=pid)
         return Page(pid, title, minutes or 0, tuple(outcomes), html, rel, word_count(body))
 
     def _outcome_refs(self, f: Fields, key: str) -> list[str]:
