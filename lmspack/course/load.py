@@ -9,6 +9,7 @@ import yaml
 
 from .errors import CourseError, Problems
 from .fields import Fields
+from .files import bad_name, inside, read_bytes, read_text, usable
 from .links import Anchor, LinkContext
 from .load_pages import RESERVED_NAV, PagesLoader
 from .load_quiz import QuizLoader
@@ -43,10 +44,11 @@ def load_course(course_dir: str | Path) -> Course:
     """Read and check a course folder. Raises CourseError with file:line:field problems."""
     root = Path(course_dir)
     problems = Problems()
-    if not (root / "course.yaml").is_file():
+    if not (root / "course.yaml").exists():
         # The file is named relative to the course folder, like every other problem.
         problems.add("course.yaml", 0, "", "not found: is this a course folder?")
-        problems.raise_if_any(root)
+    usable(root, "course.yaml", problems, missing="")
+    problems.raise_if_any(root)
     loader = _Loader(root, problems)
     course = loader.load()
     problems.raise_if_any(root)
@@ -66,17 +68,16 @@ class _Loader(PagesLoader, QuizLoader):
 
     # -- files -------------------------------------------------------------------------
     def _yaml(self, name: str, required: bool = True) -> Any:
-        path = self.root / name
-        if not path.is_file():
+        if not (self.root / name).exists() and not (self.root / name).is_symlink():
             if required:
                 self.problems.add(name, 0, "", "file not found")
                 self.unread.add(name)
             return None
         self.unread.add(name)
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError as exc:
-            self.problems.add(name, 0, "", f"not UTF-8 text ({exc.reason})")
+        if not usable(self.root, name, self.problems):
+            return None
+        text = read_text(self.root, name, self.problems)
+        if text is None:
             return None
         try:
             data = load_yaml(text)
@@ -84,7 +85,7 @@ class _Loader(PagesLoader, QuizLoader):
             report_syntax_error(self.problems, name, exc, text)
             return None
         if data is None:
-            self.problems.add(name, 0, "", "the file is empty (or holds only comments)")
+            self.problems.add(name, 1, "", "the file is empty (or holds only comments)")
             return None
         self.unread.discard(name)
         return data
@@ -290,6 +291,8 @@ class _Loader(PagesLoader, QuizLoader):
                 e.error("id", f"duplicate evaluation question id {eid!r}")
             seen.add(eid)
             questions.append(EvaluationQuestion(eid, etype, prompt, required))
+        if f.ok and isinstance(raw, list) and not raw:
+            f.error("questions", "an evaluation needs at least one question")
         return Evaluation(title, minutes or 0, intro, tuple(questions))
 
     def _nav(
@@ -338,13 +341,25 @@ class _Loader(PagesLoader, QuizLoader):
     def _media(self) -> dict[str, bytes]:
         media_dir = self.root / "media"
         files: dict[str, bytes] = {}
-        if media_dir.is_dir():
-            # Everything in media/ ships, referenced or not: authors may link from HTML blocks.
-            for path in sorted(media_dir.rglob("*")):
-                if path.is_file() and not path.name.startswith("."):
-                    files[path.relative_to(self.root).as_posix()] = path.read_bytes()
+        if not media_dir.is_dir() or not inside(self.root, media_dir):
+            return files
+        # Everything in media/ ships, referenced or not: authors may link from HTML blocks.
+        for path in sorted(media_dir.rglob("*")):
+            rel = path.relative_to(self.root).as_posix()
+            if path.name.startswith("."):
+                continue
+            if path.is_dir():
+                if not inside(self.root, path):
+                    self.problems.add(rel, 0, "", "is a link to a folder outside the course")
+                continue
+            why = bad_name(rel)
+            if why:
+                self.problems.add(rel.encode("utf-8", "replace").decode(), 0, "", why)
+            elif usable(self.root, rel, self.problems):
+                data = read_bytes(self.root, rel, self.problems)
+                if data is not None:
+                    files[rel] = data
         return files
-
 
 
 __all__ = ["load_course", "CourseError", "ID_RE"]

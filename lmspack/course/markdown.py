@@ -26,10 +26,56 @@ def _parser() -> MarkdownIt:
     # Every URL becomes a token, so that a javascript: or data: one is reported, not
     # silently shown as text; the checks below decide which are allowed.
     md.validateLink = lambda url: True
+    # markdown-it-py's inline rules try every `[`, `![` and `<` against the rest of the
+    # paragraph: 60 KB of `![` took 11 s, a 150 KB unclosed tag 8 s. A link's text or a tag
+    # that does not close within a few KB is read as plain text instead.
+    for name, closer, window in (("link", "]", 2000), ("image", "]", 2000),
+                                 ("html_inline", ">", 4000)):  # fmt: skip
+        md.inline.ruler.at(name, _within(md.inline.ruler, name, closer, window))
+    md.core.ruler.at("smartquotes", _bounded_quotes(md.core.ruler))
     return md
 
 
+def _bounded_quotes(ruler):
+    """Smart quotes rebuild a text once per quote: 40,000 quotes in one paragraph took 11 s.
+    A paragraph with that many keeps its straight quotes."""
+    rule = next(r.fn for r in ruler.__rules__ if r.name == "smartquotes")
+
+    def costly(token: Token) -> bool:
+        return any(
+            c.type == "text"
+            and (c.content.count('"') + c.content.count("'")) * len(c.content) > 50_000_000
+            for c in token.children or ()
+        )
+
+    def guarded(state) -> None:
+        hidden = [t for t in state.tokens if t.type == "inline" and costly(t)]
+        for t in hidden:
+            t.type = "inline_plain"
+        try:
+            rule(state)
+        finally:
+            for t in hidden:
+                t.type = "inline"
+
+    return guarded
+
+
+def _within(ruler, name: str, closer: str, window: int):
+    rule = next(r.fn for r in ruler.__rules__ if r.name == name)
+
+    def guarded(state, silent: bool) -> bool:
+        if state.src.find(closer, state.pos, state.pos + window) == -1:
+            return False
+        return rule(state, silent)
+
+    return guarded
+
+
 _MD = _parser()
+# The Markdown parser's time grows faster than the text on some inputs: a bound on one text
+# keeps every check within seconds (the workshop's longest page is 7 KB).
+MAX_TEXT = 64_000
 
 
 class _Render:
@@ -127,6 +173,13 @@ def render_markdown(
     """Render and check `text` (`line_offset`: the line before it in `file`); `inline` for
     short texts (prompts, options, feedback): no paragraph around them."""
     render = _Render(file, line_offset, links, problems, field_name)
+    if len(text) > MAX_TEXT:
+        render.add(
+            line_offset + 1,
+            f"is {len(text) // 1000:,} KB of text: at most {MAX_TEXT // 1000} KB (about "
+            "10,000 words); split it into several pages",
+        )
+        return ""
     env: dict = {}
     tokens = _MD.parseInline(text, env) if inline else _MD.parse(text, env)
     for i, token in enumerate(tokens):
