@@ -72,6 +72,11 @@ class Fields:
     def line_of(self, key: str) -> int:
         return line_of(self.data, key, self.line) if isinstance(self.data, LineDict) else self.line
 
+    def value_line(self, key: str) -> int:
+        """The line `key`'s text starts on (for Markdown, whose own lines count from it)."""
+        lines = getattr(self.data, "value_lines", {})
+        return lines.get(key) or self.line_of(key)
+
     def error(self, key: str, message: str, hint: str = "") -> None:
         self.problems.add(self.file, self.line_of(key), self.name(key), message, hint=hint)
 

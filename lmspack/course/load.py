@@ -100,15 +100,16 @@ class _Loader(PagesLoader, QuizLoader):
         inline: bool = False,
         page_id: str | None = None,
     ) -> str:
-        """Markdown to checked, allowlisted HTML; `inline` for one-line texts (prompts,
-        options, feedback), reported at `line`, their key's line."""
+        """Markdown to checked, allowlisted HTML; `line`: the line the text starts on (for
+        a page's body, the line before it); `inline` for short texts (prompts, options,
+        feedback), with no paragraph around them."""
         if not text:
             return ""
         links = LinkContext(self.root, self.page_files, page_id)
         html = render_markdown(
             str(text),
             file=file,
-            line_offset=line - 1 if inline else line,
+            line_offset=line if page_id is not None else line - 1,
             links=links,
             problems=self.problems,
             field_name=field,
@@ -274,7 +275,7 @@ class _Loader(PagesLoader, QuizLoader):
         f = Fields(self._yaml(file), file, self.problems, shape=EVALUATION)
         title = f.get("title", "Evaluation")
         minutes = f.get("minutes", 0)
-        intro = self._md(f.get("intro", ""), file, f.line_of("intro"), "intro")
+        intro = self._md(f.get("intro", ""), file, f.value_line("intro"), "intro")
         raw = f.get("questions", [])
         f.done()
         questions: list[EvaluationQuestion] = []

@@ -135,6 +135,7 @@ def _shift_lines(value: Any, by: int) -> None:
     if hasattr(value, "key_lines"):
         for k in value.key_lines:
             value.key_lines[k] += by
+            value.value_lines[k] += by
         for v in value.values():
             _shift_lines(v, by)
     if hasattr(value, "item_lines"):

@@ -21,7 +21,7 @@ class QuizLoader:
         f = Fields(self._yaml(file), file, self.problems, shape=QUIZ)
         title = f.get("title", "Check your understanding")
         minutes = f.get("minutes", 0)
-        intro = self._md(f.get("intro", ""), file, f.line_of("intro"), "intro")
+        intro = self._md(f.get("intro", ""), file, f.value_line("intro"), "intro")
         review, retake = read_review(f)
         raw = f.get("questions", [])
         f.done()
@@ -88,15 +88,15 @@ class QuizLoader:
             id=qid,
             outcome=outcome,
             type=qtype,
-            prompt=self._md(prompt, file, q.line_of("prompt"), q.name("prompt"), inline=True),
+            prompt=self._md(prompt, file, q.value_line("prompt"), q.name("prompt"), inline=True),
             options=options,
             feedback_correct=self._md(
-                fb_correct, file, fb.line_of("correct"), fb.name("correct"), inline=True
+                fb_correct, file, fb.value_line("correct"), fb.name("correct"), inline=True
             ),
             feedback_incorrect=self._md(
-                fb_incorrect, file, fb.line_of("incorrect"), fb.name("incorrect"), inline=True
+                fb_incorrect, file, fb.value_line("incorrect"), fb.name("incorrect"), inline=True
             ),
-            scenario_html=self._md(scenario, file, q.line_of("scenario"), q.name("scenario")),
+            scenario_html=self._md(scenario, file, q.value_line("scenario"), q.name("scenario")),
             shuffle=shuffle,
         )
 
@@ -117,9 +117,9 @@ class QuizLoader:
             if oid in seen:
                 o.error("id", f"duplicate option id {oid!r}")
             seen.add(oid)
-            text_html = self._md(text, o.file, o.line_of("text"), o.name("text"), inline=True)
+            text_html = self._md(text, o.file, o.value_line("text"), o.name("text"), inline=True)
             feedback_html = self._md(
-                feedback, o.file, o.line_of("feedback"), o.name("feedback"), inline=True
+                feedback, o.file, o.value_line("feedback"), o.name("feedback"), inline=True
             )
             options.append(Option(oid, text_html, bool(correct), feedback_html))
         if isinstance(q.data.get("options"), list) and len(raw) < 2:

@@ -13,6 +13,8 @@ class LineDict(dict):
 
     line: int = 0
     key_lines: dict[str, int]
+    # The line each value's text starts on: the key's line, or the next for a | or > block.
+    value_lines: dict[str, int]
 
 
 class LineList(list):
@@ -107,6 +109,7 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
     result = LineDict()
     result.line = node.start_mark.line + 1
     result.key_lines = {}
+    result.value_lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if isinstance(key, (bool, int, float)) or key is None:
@@ -125,6 +128,8 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
             )
         result[key] = loader.construct_object(value_node, deep=True)
         result.key_lines[key] = key_node.start_mark.line + 1
+        block = isinstance(value_node, yaml.ScalarNode) and value_node.style in ("|", ">")
+        result.value_lines[key] = value_node.start_mark.line + 1 + block
     return result
 
 
