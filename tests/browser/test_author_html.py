@@ -29,13 +29,14 @@ from .conftest import ThreadingHTTPServer, _QuietHandler
 pytestmark = pytest.mark.browser
 
 PAGE = (
-    "Text\n\n<img src=x onerror=\"alert('page-img')\">\n\n<svg onload=\"alert('page-svg')\"></svg>"
+    'Text\n\n<img src=x onerror="alert(/page-img/.source)">\n\n'
+    '<svg onload="alert(/page-svg/.source)"></svg>'
 )
-PROMPT = "Which? <script>alert('prompt')</script>"
-OPTION = "Something else<script>alert('option')</script>"
+PROMPT = "Which? <script>alert(/prompt/.source)</script>"
+OPTION = "Something else<script>alert(/option/.source)</script>"
 NOTE = (
-    "Look again <img src=x onerror=\"alert('feedback-img')\">"
-    "<iframe srcdoc=\"<script>parent.alert('feedback-iframe')</script>\"></iframe>"
+    'Look again <img src=x onerror="alert(/feedback-img/.source)">'
+    '<iframe srcdoc="<script>parent.alert(/feedback-iframe/.source)</script>"></iframe>'
 )
 
 
