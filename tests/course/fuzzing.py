@@ -250,7 +250,7 @@ def run_case(case: int, seed: int, work: Path) -> Outcome:
         outcome.built = True
     except CourseError as exc:
         outcome.problems = len(exc.problems)
-        outcome.no_line = [str(p) for p in exc.problems if not _placed(p, root)]
+        outcome.no_line = [str(p) for p in exc.problems if not _placed(p)]
         outcome.dist_changed = _dist_state(dist) != before
     except _Timeout:
         outcome.traceback = f"no result after {SLOW * 4} s"
@@ -264,20 +264,16 @@ def run_case(case: int, seed: int, work: Path) -> Outcome:
     return outcome
 
 
-def _placed(problem, root: Path) -> bool:
-    """A problem names its file, and a line unless it is about the file as a whole (missing,
-    a folder, unreadable, or its name)."""
-    if not problem.file:
-        return False
-    if problem.line > 0:
-        return True
-    path = root / problem.file
-    return (
-        problem.file.endswith("/")
-        or not path.is_file()
-        or path.is_symlink()
-        or (problem.file.startswith(("pages/", "media/")) and "name" in problem.message)
-        or "page id" in problem.message
+# Problems about a file as a whole (it is missing, a folder, a bad link, unreadable, or its
+# name is wrong): the only ones with no line to point at.
+WHOLE_FILE = ("not found", "is a folder", "is a link", "is not a regular file",
+              "cannot be read", "page file names", "page id", "its name", "no pages")  # fmt: skip
+
+
+def _placed(problem) -> bool:
+    """A problem names its file, and a line unless it is about the file as a whole."""
+    return bool(problem.file) and (
+        problem.line > 0 or any(w in problem.message for w in WHOLE_FILE)
     )
 
 
