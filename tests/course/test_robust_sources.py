@@ -144,7 +144,7 @@ def test_not_utf8_names_its_line(course_copy: Path) -> None:
     assert has(problems(course_copy), "pages/02-the-topic.md:8:", "not UTF-8 text")
 
 
-def test_an_unreadable_page_is_a_problem(course_copy: Path) -> None:
+def test_an_unreadable_page_or_media_file_is_a_problem(course_copy: Path) -> None:
     """PermissionError; as root (CI) the check runs in a child that is `nobody`."""
     folder = Path(tempfile.mkdtemp(prefix="lmspack-perm-"))
     try:
@@ -152,9 +152,12 @@ def test_an_unreadable_page_is_a_problem(course_copy: Path) -> None:
         shutil.copytree(course_copy, course)
         for path in [folder, *folder.rglob("*")]:
             path.chmod(0o755 if path.is_dir() else 0o644)
+        load_course(course)  # imports what a load needs (the child may not read the stdlib)
         (course / "pages" / "02-the-topic.md").chmod(0)
+        (course / "media" / "diagram.svg").chmod(0)
         found = _problems_as_nobody(course) if os.geteuid() == 0 else problems(course)
         assert "pages/02-the-topic.md: cannot be read (Permission denied)" in found, found
+        assert "media/diagram.svg: cannot be read (Permission denied)" in found, found
     finally:
         shutil.rmtree(folder)
 
