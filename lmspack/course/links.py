@@ -47,6 +47,7 @@ class LinkContext:
     media: set[str] = field(default_factory=set)  # collected: paths under media/
     anchors: list[Anchor] = field(default_factory=list)  # collected: links to headings
     headings: set[str] = field(default_factory=set)  # collected: the page's heading anchors
+    parsed: bool = True  # False: the text was not parsed (too long), its headings are unknown
 
 
 def slug(text: str) -> str:

@@ -117,7 +117,7 @@ class _Loader(PagesLoader, QuizLoader):
         )
         self.media.update(links.media)
         self.anchors.extend(links.anchors)
-        if page_id is not None:
+        if page_id is not None and links.parsed:
             self.headings[page_id] = links.headings
         return html
 

@@ -179,6 +179,7 @@ def render_markdown(
             f"is {len(text) // 1000:,} KB of text: at most {MAX_TEXT // 1000} KB (about "
             "10,000 words); split it into several pages",
         )
+        links.parsed = False
         return ""
     env: dict = {}
     tokens = _MD.parseInline(text, env) if inline else _MD.parse(text, env)
