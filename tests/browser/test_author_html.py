@@ -7,10 +7,12 @@ package with the same HTML unsanitised shows that the test sees script when it r
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import threading
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -63,35 +65,41 @@ def _course(sanitise: bool) -> Any:
     return dataclasses.replace(course, pages=pages, quiz=quiz)
 
 
-def _alerts(browser: Any, root: Path, sanitise: bool) -> list[str]:
-    folder = root / ("clean" if sanitise else "raw")
-    course = _course(sanitise)
-    zipped = folder / "pkg.zip"
-    folder.mkdir()
+@contextlib.contextmanager
+def _served(root: Path, course: Any) -> Iterator[str]:
+    """The course's SCORM 1.2 package, extracted under `root` and served: its index URL."""
+    zipped = root / "pkg.zip"
+    root.mkdir()
     zipped.write_bytes(package(course, render_site(course, "scorm12"), "scorm12"))
     with zipfile.ZipFile(zipped) as zf:
-        zf.extractall(folder)
+        zf.extractall(root)
     httpd = ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder))
+        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(root))
     )
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    context = browser.new_context()
-    alerts: list[str] = []
     try:
-        page = context.new_page()
-        page.on("dialog", lambda d: (alerts.append(d.message), d.dismiss()))
-        base = f"http://127.0.0.1:{httpd.server_address[1]}/index.html"
-        page.goto(f"{base}#page-the-topic")
-        page.wait_for_load_state("load")
-        page.goto(f"{base}#page-quiz")
-        page.click("#q-q1-b")
-        page.click("#qc-q1")
-        page.wait_for_selector("#qf-q1-b:not(:empty)")
-        page.wait_for_timeout(300)  # an iframe's srcdoc and a failed image load run async
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/index.html"
     finally:
-        context.close()
         httpd.shutdown()
         httpd.server_close()
+
+
+def _alerts(browser: Any, root: Path, sanitise: bool) -> list[str]:
+    alerts: list[str] = []
+    with _served(root / ("clean" if sanitise else "raw"), _course(sanitise)) as index:
+        context = browser.new_context()
+        try:
+            page = context.new_page()
+            page.on("dialog", lambda d: (alerts.append(d.message), d.dismiss()))
+            page.goto(f"{index}#page-the-topic")
+            page.wait_for_load_state("load")
+            page.goto(f"{index}#page-quiz")
+            page.click("#q-q1-b")
+            page.click("#qc-q1")
+            page.wait_for_selector("#qf-q1-b:not(:empty)")
+            page.wait_for_timeout(300)  # an iframe's srcdoc and a failed image load run async
+        finally:
+            context.close()
     return sorted(alerts)
 
 
@@ -100,3 +108,14 @@ def test_author_html_does_not_run_script_in_the_package(browser: Any, tmp_path: 
         ["page-img", "page-svg", "prompt", "option", "feedback-img", "feedback-iframe"]
     ), "control: unsanitised, every attack runs (so the test sees script that runs)"
     assert _alerts(browser, tmp_path, sanitise=True) == []
+
+
+def test_a_link_to_a_heading_opens_its_page_there(page: Any, course_copy: Path) -> None:
+    welcome = course_copy / "pages" / "01-welcome.md"
+    text = welcome.read_text(encoding="utf-8")
+    welcome.write_text(text.replace("(02-the-topic.md)", "(02-the-topic.md#a-section)"))
+    with _served(course_copy.parent / "pkg", load_course(course_copy)) as index:
+        page.goto(f"{index}#page-welcome")
+        page.click('a[href="#page-the-topic.a-section"]')
+        assert page.is_visible("#page-the-topic") and not page.is_visible("#page-welcome")
+        assert page.evaluate("document.activeElement.id") == "page-the-topic.a-section"
