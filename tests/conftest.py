@@ -10,6 +10,10 @@ from pathlib import Path
 
 import pytest
 
+# The LTI tool's fixtures (databases, the tool on a server, a platform), for the tests of the
+# tool, the grade sender and the store alike.
+pytest_plugins = ["tests.tool.fixtures"]
+
 ROOT = Path(__file__).resolve().parents[1]
 SCAFFOLD = ROOT / "lmspack" / "scaffold" / "course_src"
 COURSE = ROOT / "course_src"

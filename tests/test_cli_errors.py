@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tool.conftest import PG_BASE, _pg_available
+from tests.tool.fixtures import PG_BASE, _pg_available
 
 from .conftest import SCAFFOLD, require, run_lmspack
 

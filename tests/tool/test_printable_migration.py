@@ -14,7 +14,7 @@ from lmspack.store import Store, migrate
 from lmspack.store.models import Attempt, Context, Deployment, ResourceLink, RosterMember, User
 from lmspack.store.platforms import add_platform
 
-from .conftest import pg_schema
+from .fixtures import pg_schema
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

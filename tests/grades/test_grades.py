@@ -19,9 +19,8 @@ from lmspack.cli import main
 from lmspack.store.models import CacheEntry, GradeOutbox, RosterMember, utcnow
 from lmspack.tool.launch_token import verify_launch_token
 from lmspack.tool.roster import cached_roster, sync_roster
-
-from .api_client import COURSE_MODEL, complete_course, learner_api, wait_for
-from .platform import bring_back, take_down
+from tests.tool.api_client import COURSE_MODEL, complete_course, learner_api, wait_for
+from tests.tool.platform import bring_back, take_down
 
 SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 

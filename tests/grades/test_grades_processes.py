@@ -16,9 +16,8 @@ from sqlalchemy import func, select
 from lmspack import grades
 from lmspack.store.models import GradeOutbox, utcnow
 from lmspack.tool.launch_token import verify_launch_token
-
-from .api_client import Api, complete_course, learner_api, wait_for
-from .serve_process import free_port, serve_env, serving
+from tests.tool.api_client import Api, complete_course, learner_api, wait_for
+from tests.tool.serve_process import free_port, serve_env, serving
 
 
 class _Instances(Api):

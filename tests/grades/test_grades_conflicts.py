@@ -15,8 +15,7 @@ from lmspack import grades
 from lmspack.store import Store
 from lmspack.store.models import GradeOutbox
 from lmspack.tool.launch_token import verify_launch_token
-
-from .api_client import COURSE_MODEL, choice, complete_course, learner_api, wait_for
+from tests.tool.api_client import COURSE_MODEL, choice, complete_course, learner_api, wait_for
 
 pytestmark = pytest.mark.usefixtures("quiet_outbox")  # the counts below are this test's rows
 
@@ -295,7 +294,7 @@ def test_what_is_given_up_says_why_and_send_now_skips_the_backoff(
 def test_the_clock_never_gives_one_second_twice_under_concurrent_writers(tool, platform):
     """8 writers (each its own connection and transaction) stamp the same learner's line
     item 15 times each, at once: 120 different whole seconds (the upsert is atomic)."""
-    from .api_client import launch_token
+    from tests.tool.api_client import launch_token
 
     pid = verify_launch_token(
         launch_token(platform, user="clock", role="learner", context="gk", link="grk"),

@@ -20,9 +20,8 @@ from lmspack.store.models import Context, Platform
 from lmspack.store.platforms import add_platform, list_platforms
 from lmspack.tool.launch_token import LaunchClaims, issue_launch_token, verify_launch_token
 from tests.conftest import COURSE
-
-from .api_client import learner_api
-from .platform import Browser, TestPlatform
+from tests.tool.api_client import learner_api
+from tests.tool.platform import Browser, TestPlatform
 
 
 def test_a_login_is_consumed_exactly_once_under_concurrency(store):
@@ -237,8 +236,7 @@ def test_outbound_http_has_a_timeout():
     from flask import Flask
 
     from lmspack.tool.pylti import http_session
-
-    from .platform import ServerThread
+    from tests.tool.platform import ServerThread
 
     slow = Flask("slow")
 

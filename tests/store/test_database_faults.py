@@ -15,11 +15,10 @@ import sqlalchemy
 
 from lmspack.store import Store, faults
 from lmspack.store.platforms import add_platform
-
-from .api_client import COURSE_MODEL, Api, launch_token
-from .conftest import pg_schema
-from .faults import full, locked, make_tool, migrated_template, read_only, start_worker
-from .platform import TestPlatform
+from tests.tool.api_client import COURSE_MODEL, Api, launch_token
+from tests.tool.faults import full, locked, make_tool, migrated_template, read_only, start_worker
+from tests.tool.fixtures import pg_schema
+from tests.tool.platform import TestPlatform
 
 FIRST = COURSE_MODEL.nav[0].id
 STATE = {"page": FIRST, "visited": [FIRST]}

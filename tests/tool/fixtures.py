@@ -1,4 +1,5 @@
-"""Fixtures for the LTI tool: one migrated database per backend (SQLite file; PostgreSQL
+"""Fixtures for the LTI tool, its grade sender and the store (registered for the whole suite by
+tests/conftest.py): one migrated database per backend (SQLite file; PostgreSQL
 schema made for this session), the tool on a real WSGI server on loopback, and a real
 LTI 1.3 platform (lti1p3platform) on another loopback port."""
 
