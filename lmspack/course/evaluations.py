@@ -8,6 +8,10 @@ both forms check questions the same way."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from .errors import Problems
 from .fields import Fields
 from .model import Evaluation, LiveSession
 from .shapes import EVALUATION, EVALUATION_ITEM, EVALUATIONS
@@ -19,13 +23,17 @@ FILE = "evaluation.yaml"
 class EvaluationsLoader:
     """Needs the loader's `_yaml`, `_evaluation(f, file)` and `problems`."""
 
+    problems: Problems
+    _yaml: Callable[..., Any]
+    _evaluation: Callable[[Fields, str], Evaluation]
+
     def _evaluations(self) -> tuple[Evaluation, Evaluation | None]:
         """(the after-prework evaluation, the after-session one or None)."""
-        doc = self._yaml(FILE)  # type: ignore[attr-defined]
+        doc = self._yaml(FILE)
         if not (isinstance(doc, dict) and "evaluations" in doc):
-            f = Fields(doc, FILE, self.problems, shape=EVALUATION)  # type: ignore[attr-defined]
-            return self._evaluation(f, FILE), None  # type: ignore[attr-defined]
-        top = Fields(doc, FILE, self.problems, shape=EVALUATIONS)  # type: ignore[attr-defined]
+            f = Fields(doc, FILE, self.problems, shape=EVALUATION)
+            return self._evaluation(f, FILE), None
+        top = Fields(doc, FILE, self.problems, shape=EVALUATIONS)
         items = top.get("evaluations", [])
         top.done()
         if top.ok and isinstance(items, list) and not items:
@@ -33,12 +41,10 @@ class EvaluationsLoader:
         found: dict[str, Evaluation] = {}
         for i, item in enumerate(items):
             line = items.item_lines[i] if isinstance(items, LineList) else top.line
-            f = Fields(
-                item, FILE, self.problems, f"evaluations[{i}]", line, EVALUATION_ITEM  # type: ignore[attr-defined]
-            )
+            f = Fields(item, FILE, self.problems, f"evaluations[{i}]", line, EVALUATION_ITEM)
             when = f.get("when", "")
             reflection = f.get("reflection", "")
-            ev = self._evaluation(f, FILE)  # type: ignore[attr-defined]
+            ev = self._evaluation(f, FILE)
             if reflection and when == "after-prework":
                 f.error("reflection", "only the after-session evaluation asks for a reflection")
             if when in found:
