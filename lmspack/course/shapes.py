@@ -58,6 +58,8 @@ class Field:
     # (other key, its values): the field belongs only when the other key has one of them,
     # and is then required.
     when: tuple[str, tuple[str, ...]] | None = None
+    max_length: int | None = None  # for text: at most this many characters
+    length_message: str = "is {n} characters long: at most {max}"
 
     @property
     def python_type(self) -> type:
@@ -148,10 +150,16 @@ COURSE = Shape(
             pattern_message="{value!r} is not a valid id: use lowercase letters, digits and "
             "hyphens",
         ),
-        "title": _text("The course title, as learners and the LMS see it."),
+        "title": Field(
+            str, "The course title, as learners and the LMS see it.", required=True,
+            max_length=200, length_message="is {n} characters long: SCORM 1.2 allows at "
+            "most {max} for a title (put the rest in description:)",
+        ),
         "version": Field(
             str, "The course version, e.g. 1.0.0.", required=True, pattern=VERSION_RE,
             pattern_message="{value!r}: use digits, letters, dots and hyphens (e.g. 1.0.0)",
+            max_length=20,
+            length_message="is {n} characters long: SCORM 1.2 allows at most {max}",
         ),
         "language": Field(
             str, "The language tag, e.g. en-GB.", required=True, pattern=LANGUAGE_RE,

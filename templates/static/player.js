@@ -485,17 +485,27 @@
       if (opts.save !== false) save();
     }
 
+    // #page-ID is a step; #page-ID.HEADING a heading on it (a page link with an anchor).
+    function target(hash) {
+      const m = /^#page-([^.]+)(?:\.(.+))?$/.exec(hash || '');
+      return m && (stepIndex(m[1]) >= 0 || m[1] === 'certificate') ? { id: m[1], heading: m[2] } : null;
+    }
+    function go(to) {
+      const h = to.heading && document.getElementById('page-' + to.id + '.' + to.heading);
+      if (!current || current.id !== to.id) show(to.id, { focus: !h });
+      if (h) { h.setAttribute('tabindex', '-1'); h.scrollIntoView(); h.focus({ preventScroll: true }); }
+    }
     document.addEventListener('click', (ev) => {
       const a = ev.target.closest && ev.target.closest('a[href^="#"]');
       if (!a) return;
       const href = a.getAttribute('href');
       if (href === '#main') { ev.preventDefault(); const h = $('#h-' + current.id); if (h) h.focus(); return; }
-      const m = /^#page-(.+)$/.exec(href);
-      if (m && (stepIndex(m[1]) >= 0 || m[1] === 'certificate')) { ev.preventDefault(); show(m[1]); }
+      const to = target(href);
+      if (to) { ev.preventDefault(); go(to); }
     });
     window.addEventListener('hashchange', () => {
-      const m = /^#page-(.+)$/.exec(location.hash);
-      if (m && (!current || m[1] !== current.id)) show(m[1]);
+      const to = target(location.hash);
+      if (to && (!current || to.id !== current.id || to.heading)) go(to);
     });
     $('#lp-prev').addEventListener('click', () => show(steps[stepIndex(current.id) - 1].id));
     $('#lp-next').addEventListener('click', () => show(steps[stepIndex(current.id) + 1].id));
@@ -797,9 +807,9 @@
       arrangeAll();
       reviewOpen = isRevealed();
       replayAll(false).then(renderQuizResult, renderQuizResult);
-      const m = /^#page-(.+)$/.exec(location.hash);
-      const start = m && (stepIndex(m[1]) >= 0 || m[1] === 'certificate') ? m[1] : (stepIndex(state.loc) >= 0 ? state.loc : steps[0].id);
-      show(start, { focus: false, initial: true });
+      const to = target(location.hash);
+      show(to ? to.id : (stepIndex(state.loc) >= 0 ? state.loc : steps[0].id), { focus: false, initial: true });
+      if (to && to.heading) go(to);
       document.documentElement.classList.add('ready');
     });
   }
