@@ -19,7 +19,7 @@ from lmspack.course.load_pages import FRONT_MATTER_RE
 from lmspack.course.schema import schema_for
 from lmspack.course.shapes import FILES
 from lmspack.course.yamlsrc import load_yaml
-from tests.conftest import COURSE
+from tests.conftest import COURSE, SCAFFOLD
 from tests.test_load_errors import edit
 
 
@@ -87,6 +87,13 @@ def test_schema_command_writes_one_file_per_course_file(tmp_path: Path) -> None:
     )
 
 
+# evaluation.yaml in its list form: the scaffold's one evaluation under `evaluations:`.
+SCAFFOLD_EVALUATION = (SCAFFOLD / "evaluation.yaml").read_text(encoding="utf-8")
+AS_LIST = "evaluations:\n  - when: after-prework\n" + "".join(
+    "    " + line for line in SCAFFOLD_EVALUATION.splitlines(keepends=True)
+)
+
+
 # (file, old, new, what the loader says): each the loader rejects and a schema can express.
 MISTAKES = [
     ("course.yaml", "pass_mark: 80", "passmark: 80", r"passmark: unknown field"),
@@ -150,6 +157,13 @@ MISTAKES = [
     ("evaluation.yaml", "type: text", "type: essay", r"unknown type 'essay'"),
     ("evaluation.yaml", "required: false", 'required: "no"', r"should be true or false"),
     ("evaluation.yaml", "minutes: 2\n", "", r"minutes: required field is missing"),
+    (
+        "evaluation.yaml",
+        SCAFFOLD_EVALUATION,
+        AS_LIST.replace("after-prework", "at-the-end"),
+        r"when: unknown when 'at-the-end'",
+    ),
+    ("evaluation.yaml", SCAFFOLD_EVALUATION, "evaluations: []\n", r"at least one"),
     ("pages/01-welcome.md", "minutes: 2", "minutes: 0", r"minutes: must be at least 1"),
     ("pages/01-welcome.md", "minutes: 2", "minutes: two", r"should be a whole number"),
     ("pages/01-welcome.md", "title: Welcome\n", "", r"title: required field is missing"),
@@ -222,6 +236,7 @@ ACCEPTED = [
     ("quiz.yaml", "minutes: 4", "minutes: 4\nretake: false\nshuffle: false"),
     ("quiz.yaml", "    type: true-false", "    type: true-false\n    shuffle: false"),
     ("evaluation.yaml", "type: text", "type: rating"),
+    ("evaluation.yaml", SCAFFOLD_EVALUATION, AS_LIST),
     ("pages/01-welcome.md", "outcomes: [LO1]\n", ""),
 ]
 

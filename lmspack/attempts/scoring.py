@@ -31,7 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..course import Course
-from ..course.model import Question
+from ..course.model import Evaluation, Question
 from ..printable import problem
 from ..store.models import Answer, Attempt, utcnow
 from . import review
@@ -71,6 +71,11 @@ def _text(value: Any, what: str, limit: int) -> str:
     if why:
         raise InputError(f"{what} contains {why}; please remove it")
     return value
+
+
+def check_text(value: Any, what: str, limit: int = MAX_TEXT) -> str:
+    """A learner's text as typed, refused (InputError) when too long or unprintable."""
+    return _text(value, what, limit)
 
 
 def validate_state_update(course: Course, body: Any) -> dict[str, Any]:
@@ -113,10 +118,14 @@ def validate_state_update(course: Course, body: Any) -> dict[str, Any]:
     return out
 
 
-def validate_evaluation(course: Course, answers: Any) -> dict[str, str]:
+def validate_evaluation(
+    course: Course, answers: Any, evaluation: Evaluation | None = None
+) -> dict[str, str]:
+    """Each answer of the pre-work's evaluation (or of `evaluation`, e.g. the one after the
+    live session) checked against its question's type."""
     if not isinstance(answers, dict):
         raise InputError("evaluation must be an object {question id: answer}")
-    by_id = {e.id: e for e in course.evaluation.questions}
+    by_id = {e.id: e for e in (evaluation or course.evaluation).questions}
     out: dict[str, str] = {}
     for eid, value in answers.items():
         e = by_id.get(eid)

@@ -7,7 +7,8 @@
                                       user_ids=[...], on=date(...), base_url=...)
 
 The rules are the course's `certificate.require` (default pages + quiz + evaluation; optional
-attendance at the live session). When they are met, one certificate is issued for the attempt
+attendance at the live session and the evaluation after it, session-evaluation). When they
+are met, one certificate is issued for the attempt
 and never again automatically: the row has (attempt_id, seq=1) unique, inserted with ON
 CONFLICT DO NOTHING, so two concurrent requests (or two workers) make exactly one; the API
 also holds the attempt's row lock while it calls this. A certificate an admin revoked is not
@@ -41,6 +42,7 @@ RULE_LABELS = {
     "quiz": "passed the quiz",
     "evaluation": "sent the evaluation",
     "attendance": "attended the live session",
+    "session-evaluation": "sent the evaluation of the live session",
     "name": "given your name for the certificate",
 }
 
@@ -75,7 +77,11 @@ def missing_rules(course: Course, state: dict, *, attended: bool | None = None) 
         elif rule == "evaluation":
             if course.evaluation.questions and not st.get("evaluationSubmitted"):
                 need.append(rule)
-        elif rule == "attendance" and not attended:
+        elif rule == "attendance" and not attended or (
+            rule == "session-evaluation"
+            and course.session_evaluation
+            and not st.get("sessionEvaluationSubmitted")
+        ):
             need.append(rule)
     return need
 

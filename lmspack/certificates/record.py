@@ -113,6 +113,7 @@ def record_for(
     prework_completed_on: date | datetime | None,
     score: int | None,
     answers: Mapping[str, str],
+    session_reflection: str = "",
     live_session_date: date | None = None,
     certificate: CertificateSnapshot | None = None,
     generated_on: date | None = None,
@@ -120,7 +121,8 @@ def record_for(
     """A learner's record from the course and their reflection answers (id -> text).
 
     Reflections left blank are kept (with their prompt) so the learner sees where to write;
-    answers to reflection ids the course no longer has are ignored.
+    answers to reflection ids the course no longer has are ignored. `session_reflection`:
+    the peer reflection sent with the evaluation after the live session (under `peer`).
     """
     if isinstance(prework_completed_on, datetime):
         prework_completed_on = prework_completed_on.astimezone(UTC).date()
@@ -145,6 +147,9 @@ def record_for(
         ReflectionEntry(r.heading, r.prompt, clean(str(answers.get(r.id, "") or "")))
         for r in course.reflections
     )
+    after = course.session_evaluation
+    if after is not None and after.reflection and session_reflection.strip():
+        entries += (ReflectionEntry("peer", after.reflection, clean(session_reflection)),)
     return CpdRecord(
         learner_name=clean(learner_name).strip(),  # stored text may predate the API's check
         title=course.title,

@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from .errors import CourseError, Problems
+from .evaluations import EvaluationsLoader, check_session_rule
 from .fields import Fields
 from .files import bad_name, inside, read_bytes, read_text, usable
 from .links import Anchor, LinkContext
@@ -31,7 +32,6 @@ from .shapes import (
     CERTIFICATE,
     COURSE,
     CPD,
-    EVALUATION,
     EVALUATION_QUESTION,
     ID_RE,
     OUTCOME,
@@ -58,7 +58,7 @@ def load_course(course_dir: str | Path) -> Course:
     return course
 
 
-class _Loader(PagesLoader, QuizLoader):
+class _Loader(PagesLoader, QuizLoader, EvaluationsLoader):
     """Reads course.yaml and the files it needs; pages and quiz are read by the mixins."""
 
     def __init__(self, root: Path, problems: Problems):
@@ -168,11 +168,12 @@ class _Loader(PagesLoader, QuizLoader):
         pages = self._pages()
         self.unread_pages = set(self.page_files.values()) - {p.id for p in pages}
         quiz = self._quiz()
-        evaluation = self._evaluation()
+        evaluation, session_evaluation = self._evaluations()
         reflections = self._reflections(set(self.page_files.values()))
         nav = self._nav(nav_raw, f, pages, quiz, evaluation)
         cpd = self._cpd(cpd_raw, f, pages, quiz, evaluation, live)
         rules = self._certificate(cert_raw, f)
+        check_session_rule(rules, session_evaluation, live, f)
         self._check_coverage(outcomes, quiz, f)
         self._check_anchors()
         media = self._media()
@@ -198,6 +199,7 @@ class _Loader(PagesLoader, QuizLoader):
             certificate_rules=rules,
             media=media,
             live_session=live,
+            session_evaluation=session_evaluation,
         )
 
     def _str_list(self, f: Fields, key: str) -> list[str]:
@@ -276,9 +278,8 @@ class _Loader(PagesLoader, QuizLoader):
             result.append(Reflection(rid, page, heading, prompt, hint))
         return result
 
-    def _evaluation(self) -> Evaluation:
-        file = "evaluation.yaml"
-        f = Fields(self._yaml(file), file, self.problems, shape=EVALUATION)
+    def _evaluation(self, f: Fields, file: str) -> Evaluation:
+        """One evaluation of evaluation.yaml (`f`: today's form, or one of `evaluations:`)."""
         title = f.get("title", "Evaluation")
         minutes = f.get("minutes", 0)
         intro = self._md(f.get("intro", ""), file, f.value_line("intro"), "intro")

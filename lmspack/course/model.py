@@ -16,7 +16,9 @@ REFLECTION_HEADINGS = {
     "impact": "The impact on the people I work with",
     "peer": "Reflection with a peer or from the live session",
 }
-CERTIFICATE_RULES = ("pages", "quiz", "evaluation", "attendance")
+CERTIFICATE_RULES = ("pages", "quiz", "evaluation", "attendance", "session-evaluation")
+# When an evaluation is asked (evaluation.yaml `when:`): in the course, or after the session.
+EVALUATION_WHEN = ("after-prework", "after-session")
 # When the right answers and the feedback on every option are shown (quiz.yaml `reveal:`).
 REVEAL_MODES = ("after-pass", "always", "after-last-attempt", "never")
 
@@ -118,6 +120,9 @@ class Evaluation:
     minutes: int
     intro_html: str
     questions: tuple[EvaluationQuestion, ...]
+    # after-session only: the prompt of the learner's peer reflection from the session
+    # (Social Work England's fourth heading), shown with the evaluation, kept in the record.
+    reflection: str = ""
 
 
 @dataclass(frozen=True)
@@ -173,6 +178,9 @@ class Course:
     certificate_rules: tuple[str, ...]
     media: dict[str, bytes] = field(default_factory=dict, hash=False, compare=False)
     live_session: LiveSession | None = None
+    # evaluation.yaml's `when: after-session` evaluation (the tool asks for it once the
+    # learner's attendance is recorded); `evaluation` is the pre-work's own.
+    session_evaluation: Evaluation | None = None
 
     @property
     def minutes(self) -> int:

@@ -57,6 +57,8 @@ def modeline(course_dir: Path, schemas_dir: Path, name: str) -> str:
 
 
 def _shape(shape: Shape) -> dict[str, Any]:
+    if shape.forms:
+        return {"description": shape.about, "oneOf": [_shape(form) for form in shape.forms]}
     result: dict[str, Any] = {
         "type": "object",
         "description": shape.about,

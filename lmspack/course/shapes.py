@@ -15,6 +15,7 @@ from typing import Any
 from .model import (
     CERTIFICATE_RULES,
     EVALUATION_TYPES,
+    EVALUATION_WHEN,
     QUESTION_TYPES,
     REFLECTION_HEADINGS,
     REVEAL_MODES,
@@ -77,6 +78,8 @@ class Shape:
     name: str
     about: str
     fields: dict[str, Field] = field(default_factory=dict)
+    # A file written in one of several forms (evaluation.yaml): the schema is their oneOf.
+    forms: tuple[Shape, ...] = ()
 
 
 def _id(about: str, pattern: re.Pattern = ID_RE, words: str = _ID_WORDS) -> Field:
@@ -281,6 +284,40 @@ EVALUATION = Shape(
         "questions": Field(ListOf(EVALUATION_QUESTION), "The questions.", required=True),
     },
 )
+# evaluation.yaml with more than one evaluation (lmspack/course/evaluations.py reads it).
+EVALUATION_ITEM = Shape(
+    "evaluation",
+    "One evaluation and when it is asked.",
+    {
+        "when": Field(
+            str, "after-prework: in the course, before the certificate; after-session: in "
+            "the tool, once the learner's attendance at the live session is recorded.",
+            required=True, choices=EVALUATION_WHEN,
+        ),
+        **EVALUATION.fields,
+        "reflection": _text(
+            "after-session only: the prompt of the learner's peer reflection from the "
+            "session, which goes into their CPD record.", False,
+        ),
+    },
+)  # fmt: skip
+EVALUATIONS = Shape(
+    "evaluation.yaml",
+    "The course's evaluations: lmspack's README, 'evaluation.yaml'.",
+    {
+        "evaluations": Field(
+            ListOf(EVALUATION_ITEM, min_items=1),
+            "The evaluations, each asked once: one after-prework, one after-session at most.",
+            required=True,
+        )
+    },
+)
+EVALUATION_FILE = Shape(
+    "evaluation.yaml",
+    "One evaluation (asked after the pre-work), or `evaluations:`, a list of them.",
+    {**EVALUATION.fields, **EVALUATIONS.fields},
+    forms=(EVALUATION, EVALUATIONS),
+)
 
 FRONT_MATTER = Shape(
     "page front matter",
@@ -300,6 +337,6 @@ FILES: dict[str, Shape] = {
     "course": COURSE,
     "quiz": QUIZ,
     "reflections": REFLECTIONS,
-    "evaluation": EVALUATION,
+    "evaluation": EVALUATION_FILE,
     "page": FRONT_MATTER,
 }

@@ -39,12 +39,14 @@ from .lti import bp as lti_bp
 from .printable_response import PrintableResponse
 from .pylti import new_secret
 from .reports import bp as reports_bp
+from .session_evaluation import bp as session_evaluation_bp
 from .sessions import bp as sessions_bp
 
 SECRET_CACHE_KEY = "lmspack:secret-key"
 BLUEPRINTS = (
     home_bp, lti_bp, course_bp, admin_bp, api_bp, certificates_bp, reports_bp, attendance_bp,
     sessions_bp,  # issue 12: live sessions and bookings
+    session_evaluation_bp,  # issue 12: the evaluation after the session
 )
 
 

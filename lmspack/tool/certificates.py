@@ -41,6 +41,7 @@ from ..certificates.codes import normalise
 from ..certificates.pdf import served_pdf
 from ..certificates.record import PRIVACY_REMINDER, record_for, record_markdown, record_pdf
 from ..certificates.snapshot import hours_and_minutes
+from ..sessions.evaluation import status as evaluation_status
 from ..store import keys as tool_keys
 from ..store import ratelimit
 from ..store.certificates import Certificate
@@ -287,6 +288,7 @@ def _record():
         prework_completed_on=attempt.completed_at,
         score=int(last["score"]) if last else None,
         answers=dict(state.get("reflections") or {}),
+        session_reflection=str(state.get("sessionReflection") or ""),
         live_session_date=issue.attendance_on(s, attempt),
         certificate=issue.snapshot_of(valid) if valid else None,
     )
@@ -301,15 +303,31 @@ def record_page():
     from .sessions import learner_summary  # issue 12: the learner's live session
 
     site = sites().get(g.launch.course_id)
+    live = learner_summary(read_db(), g.launch, site.course) if site else None
     return render_template(
         "record.html",
         r=rec,
-        live=learner_summary(read_db(), g.launch, site.course) if site else None,
+        live=live,
+        session_evaluation=_session_evaluation(site.course) if live else None,
         hm=hours_and_minutes,
         reminder=PRIVACY_REMINDER,
         pdf_url=url_for("certificates.record_download_pdf", t=token),
         md_url=url_for("certificates.record_download_md", t=token),
     ), NO_STORE
+
+
+def _session_evaluation(course) -> dict | None:
+    """For the record page: the evaluation after the live session, once it can be sent."""
+    if course.session_evaluation is None:
+        return None
+    s = read_db()
+    attempt = launch_attempt(s, g.launch)
+    if attempt is None:
+        return None
+    return {
+        "status": evaluation_status(s, attempt),
+        "url": url_for("session_evaluation.evaluation_page", t=request.args.get("t", "")),
+    }
 
 
 @bp.get("/record.pdf")

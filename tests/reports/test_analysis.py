@@ -148,7 +148,7 @@ def test_evaluation_summary_with_the_course_questions(store, course) -> None:
     assert e.share_yes("recommend") == pytest.approx(2 / 3)
     assert e.share_yes("useful") == pytest.approx(2 / 3)
     assert e.share_yes("expertise") == 1.0
-    assert by_id["useful"].prompt == "Was the content useful and informative?"
+    assert by_id["useful"].prompt == "Was the pre-work useful and informative?"
     assert [c.text for c in e.comments] == ["More case studies please", "Really helpful =1+1"]
 
     header, body = evaluation_csv(e)
@@ -158,7 +158,7 @@ def test_evaluation_summary_with_the_course_questions(store, course) -> None:
     assert rows[1][:6] == [
         "yes-no",
         "recommend",
-        "Would you recommend this course to others?",
+        "Would you recommend this pre-work to others?",
         "3",
         "2",
         "66.7",

@@ -15,6 +15,24 @@ from .test_sessions_pages import add_session, launch_token, session_ids, teacher
 pytestmark = pytest.mark.browser
 
 
+def new_page(chromium, width: int, height: int):
+    """A fresh browser context and page; the list collects the page's script errors."""
+    ctx_b = chromium.new_context(viewport={"width": width, "height": height})
+    ctx_b.set_default_timeout(15_000)
+    page = ctx_b.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    return ctx_b, page, errors
+
+
+def assert_axe_clean(found: dict[str, list[str]]) -> None:
+    """Every page axe-core checked ({which page: violations}) had none."""
+    bad = {k: v for k, v in found.items() if v}
+    assert not bad, "axe violations:\n" + "\n".join(
+        f"[{k}] {x}" for k, vs in bad.items() for x in vs
+    )
+
+
 def test_a_learner_books_a_session_in_chromium(in_chromium, tool, platform):  # noqa: F811
     token, ctx = teacher(platform, "ses-web")
     assert add_session(tool, token, ctx, notes="Passcode <b>42</b>").status_code == 303
@@ -24,11 +42,7 @@ def test_a_learner_books_a_session_in_chromium(in_chromium, tool, platform):  # 
     found: dict[str, list[str]] = {}
 
     def run(chromium):
-        ctx_b = chromium.new_context(viewport={"width": 1280, "height": 900})
-        ctx_b.set_default_timeout(15_000)
-        page = ctx_b.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        ctx_b, page, errors = new_page(chromium, 1280, 900)
         try:
             page.goto(f"{tool.url}/sessions?t={learner}")
             page.get_by_role("heading", name="Book your live session").wait_for()
@@ -53,7 +67,4 @@ def test_a_learner_books_a_session_in_chromium(in_chromium, tool, platform):  # 
             ctx_b.close()
 
     in_chromium(run)
-    bad = {k: v for k, v in found.items() if v}
-    assert not bad, "axe violations:\n" + "\n".join(
-        f"[{k}] {x}" for k, vs in bad.items() for x in vs
-    )
+    assert_axe_clean(found)
