@@ -37,11 +37,15 @@ window.fetch = (url, init) => f(url, init).then((r) => {
 
 
 @pytest.fixture(scope="module")
-def webkit(sites: Sites) -> Iterator[Session]:  # noqa: F811 - pytest's fixture by name
+def webkit_parts() -> None:
     require(
         shutil.which("WebKitWebDriver") is not None and shutil.which("Xvfb") is not None,
         "WebKitWebDriver or Xvfb not found (apt-get install webkit2gtk-driver xvfb)",
     )
+
+
+@pytest.fixture(scope="module")
+def webkit(webkit_parts: None, sites: Sites) -> Iterator[Session]:  # noqa: F811 - the fixture
     with xvfb() as display, webkit_driver(display) as base:
         s = Session(base, {"acceptInsecureCerts": True,
                            "webkitgtk:browserOptions": {"args": BLOCKED}})  # fmt: skip
