@@ -38,11 +38,11 @@ sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
 
+from lmspack.attempts.scoring import js_round  # noqa: E402
 from lmspack.course import load_course  # noqa: E402
 from lmspack.course.model import Question  # noqa: E402
 from lmspack.store import Store  # noqa: E402
 from lmspack.store.platforms import add_platform  # noqa: E402
-from lmspack.tool.learner import js_round  # noqa: E402
 
 MAX_TRIES = 12
 LIMITS = (None, 3, 2)
