@@ -32,8 +32,18 @@ LEARNER_HINT = "Go back to your course page"
 
 @pytest.fixture
 def fresh(tool):
-    """A platform that is not registered with the tool (it is about to be)."""
-    p = TestPlatform(tool.url)
+    """A platform that is not registered with the tool (it is about to be). Its issuer is
+    its loopback address, so one on a port an earlier test's platform had (registered, since
+    stopped) is passed over."""
+    for _ in range(20):
+        p = TestPlatform(tool.url)
+        with tool.store.sessions() as s:
+            taken = s.scalar(select(Platform.id).where(Platform.issuer == p.issuer))
+        if taken is None:
+            break
+        p.stop()
+    else:
+        pytest.fail("no loopback port free of an earlier test's platform")
     yield p
     p.stop()
 
