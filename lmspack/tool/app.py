@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, g, render_template, request
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -188,14 +189,21 @@ def allow_framing_by_platform(platform_id: int) -> None:
     """The launch's platform, even if it was registered after this worker's cached list was
     read (frame_origins). Every response to a request with a launch (`g.launch`) gets it."""
     from ..store.models import Platform
+    from .header_cache import platform_urls
 
-    try:
-        platform = read_db().get(Platform, platform_id)
+    def load(pid: int) -> tuple[str, ...] | None:
+        row = read_db().execute(
+            select(Platform.issuer, Platform.auth_login_url).where(Platform.id == pid)
+        ).first()
+        return None if row is None else tuple(row)
+
+    try:  # kept per process as long as frame_origins' list (ORIGINS_TTL)
+        urls = platform_urls(ORIGINS_TTL).get(platform_id, load)
     except Exception:  # never fail a response for its headers
         log.exception("could not read the launch's platform")
         return
-    if platform is not None:
-        allow_framing_by(platform.issuer, platform.auth_login_url)
+    if urls is not None:
+        allow_framing_by(*urls)
 
 
 def frame_origins() -> list[str]:

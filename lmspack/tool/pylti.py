@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import secrets
 import typing as t
+from dataclasses import dataclass
 
 from pylti1p3.contrib.flask import FlaskCookieService, FlaskOIDCLogin
 from pylti1p3.contrib.flask.request import FlaskRequest
@@ -26,10 +27,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..lti.services import StoreRegistration, http_session, registration_for
-from ..store import cache, logins
+from ..store import cache, logins, lookups
 from ..store import keys as tool_keys
-from ..store import platforms as reg
-from ..store.models import Deployment as StoreDeployment
+from ..store.lookups import PlatformRow
 from ..store.models import Platform
 
 ALLOWED_ALGS = ("RS256", "RS384", "RS512")
@@ -138,6 +138,14 @@ class DbSessionService(SessionService):
 # --------------------------------------------------------------------------- tool config
 
 
+@dataclass(frozen=True, slots=True)
+class DeploymentRef:
+    """The deployment a launch names: its row id and its platform-given id."""
+
+    id: int
+    deployment_id: str
+
+
 class DbToolConf(ToolConfAbstract[FlaskRequest]):
     """Registrations from the store (read-only use of `db`; `Store.read_sessions` is fine).
     One issuer may have several client ids."""
@@ -145,9 +153,9 @@ class DbToolConf(ToolConfAbstract[FlaskRequest]):
     def __init__(self, db: Session):
         super().__init__()
         self._db = db
-        self.platform: Platform | None = None  # the last platform found (for the caller)
-        self._found: dict[tuple[str, str | None], Platform | None] = {}
-        self.deployment: StoreDeployment | None = None  # the one validate_deployment found
+        self.platform: PlatformRow | None = None  # the last platform found (for the caller)
+        self._found: dict[tuple[str, str | None], PlatformRow | None] = {}
+        self.deployment: DeploymentRef | None = None  # the one validate_deployment found
 
     def check_iss_has_one_client(self, iss: str) -> bool:
         return False
@@ -155,10 +163,10 @@ class DbToolConf(ToolConfAbstract[FlaskRequest]):
     def check_iss_has_many_clients(self, iss: str) -> bool:
         return True
 
-    def _find_platform(self, iss: str, client_id: str | None) -> Platform | None:
+    def _find_platform(self, iss: str, client_id: str | None) -> PlatformRow | None:
         key = (iss, client_id)
         if key not in self._found:  # pylti1p3 asks several times per request
-            self._found[key] = reg.find_platform(self._db, iss, client_id)
+            self._found[key] = lookups.find_platform(self._db, iss, client_id)
         return self._found[key]
 
     def _registration(self, iss: str, client_id: str | None) -> StoreRegistration | None:
@@ -184,14 +192,14 @@ class DbToolConf(ToolConfAbstract[FlaskRequest]):
             or platform.issuer != iss
             or (client_id and platform.client_id != client_id)
         ):
-            platform = reg.find_platform(self._db, iss, client_id)
+            platform = self._find_platform(iss, client_id)
         if platform is None or not deployment_id:
             return None
-        dep = reg.find_deployment(self._db, platform.id, str(deployment_id))
-        if dep is None:
+        pk = lookups.deployment_pk(self._db, platform.id, str(deployment_id))
+        if pk is None:
             return None
-        self.deployment = dep
-        return LtiDeployment().set_deployment_id(dep.deployment_id)
+        self.deployment = DeploymentRef(pk, str(deployment_id))
+        return LtiDeployment().set_deployment_id(str(deployment_id))
 
     def get_jwks(self, iss=None, client_id=None, **kwargs):
         return tool_keys.published_jwks(self._db)
