@@ -31,6 +31,7 @@ from ..store.platforms import platform_origins
 from . import csp
 from .config import ToolConfig
 from .launch_token import LaunchNeeded
+from .no_session import NoSession
 from .printable_response import PrintableResponse
 from .pylti import LaunchError, LtiException, new_secret
 
@@ -102,6 +103,7 @@ def create_app(config: ToolConfig | dict[str, Any] | None = None, *, store_: Sto
 
     app = Flask(__name__)
     app.response_class = PrintableResponse  # stored odd text never makes a page fail
+    app.session_interface = NoSession()  # nothing is kept in Flask's cookie session
     app.config.update(config.extra)
     app.config.setdefault("GRADES_BACKGROUND", config.grades_background)
     app.config.setdefault("GRADES_POLL_SECONDS", config.grades_poll_seconds)
@@ -173,10 +175,9 @@ def create_app(config: ToolConfig | dict[str, Any] | None = None, *, store_: Sto
 
 
 def _origins(*urls: str | None) -> list[str]:
-    from urllib.parse import urlsplit
+    from .header_cache import origin_of
 
-    parts = (urlsplit(url or "") for url in urls)
-    return [f"{p.scheme}://{p.netloc}" for p in parts if p.scheme and p.netloc]
+    return [o for o in map(origin_of, urls) if o]
 
 
 def allow_framing_by(*urls: str | None) -> None:

@@ -1,5 +1,6 @@
-"""Per-process copies of what a response's headers need from the store, re-read after TTL
-seconds: the launch's platform's addresses for `frame-ancestors` (app.allow_framing_by_platform).
+"""Per-process copies of what a response's headers need: the launch's platform's addresses
+for `frame-ancestors` (app.allow_framing_by_platform), re-read from the store after TTL
+seconds, and the origins of the few URLs every page names (`origin_of`).
 
 Every page of a launch (the course page, the CPD record, the API) may be framed by its own
 platform; reading that platform's row on each of them cost a database round trip per page.
@@ -10,6 +11,7 @@ always read from the store.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 
@@ -49,3 +51,12 @@ def platform_urls(ttl: float) -> PlatformUrls:
     if found is None:
         found = current_app.extensions["lmspack.platform_urls"] = PlatformUrls(ttl)
     return found
+
+
+@functools.lru_cache(maxsize=1024)
+def origin_of(url: str | None) -> str:
+    """scheme://host[:port] of a URL, '' if it has none (a pure function of the URL)."""
+    from urllib.parse import urlsplit
+
+    p = urlsplit(url or "")
+    return f"{p.scheme}://{p.netloc}" if p.scheme and p.netloc else ""
