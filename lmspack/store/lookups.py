@@ -44,6 +44,20 @@ _DEPLOYMENT = select(_D.c.id).where(
 )
 
 
+_JOINED = _P.outerjoin(
+    _D, (_D.c.platform_id == _P.c.id) & (_D.c.deployment_id == bindparam("deployment"))
+)
+_WITH_DEPLOYMENT = {  # the launch names its deployment: both rows in one statement
+    True: select(*_COLUMNS, _D.c.id)
+    .select_from(_JOINED)
+    .where(_P.c.issuer == bindparam("iss"), _P.c.client_id == bindparam("client")),
+    False: select(*_COLUMNS, _D.c.id)
+    .select_from(_JOINED)
+    .where(_P.c.issuer == bindparam("iss"))
+    .limit(2),
+}
+
+
 def find_platform(session: Session, issuer: str, client_id: str | None) -> PlatformRow | None:
     """The platform of (issuer, client id); without a client id, the issuer's only one."""
     conn = session.connection()
@@ -52,6 +66,19 @@ def find_platform(session: Session, issuer: str, client_id: str | None) -> Platf
         return None if row is None else PlatformRow(*row)
     rows = conn.execute(_BY_ISSUER, {"iss": issuer}).all()
     return PlatformRow(*rows[0]) if len(rows) == 1 else None
+
+
+def find_platform_and_deployment(
+    session: Session, issuer: str, client_id: str | None, deployment_id: str
+) -> tuple[PlatformRow | None, int | None]:
+    """find_platform, and deployment_pk of that platform's `deployment_id` (None: not
+    registered) read with it."""
+    params = {"iss": issuer, "client": client_id, "deployment": deployment_id}
+    rows = session.connection().execute(_WITH_DEPLOYMENT[client_id is not None], params).all()
+    if len(rows) != 1:
+        return None, None
+    *platform, pk = rows[0]
+    return PlatformRow(*platform), pk
 
 
 def deployment_pk(session: Session, platform_id: int, deployment_id: str) -> int | None:

@@ -213,6 +213,11 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             ) from exc
 
     def validate_registration(self) -> ToolMessageLaunch:
+        deployment = self._get_jwt_body().get(
+            "https://purl.imsglobal.org/spec/lti/claim/deployment_id"
+        )
+        if isinstance(deployment, str) and deployment:
+            self._tool_config.deployment_hint = deployment  # read with the registration
         try:
             return super().validate_registration()
         except LtiMessageValidationException as exc:

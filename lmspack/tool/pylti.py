@@ -156,6 +156,10 @@ class DbToolConf(ToolConfAbstract[FlaskRequest]):
         self.platform: PlatformRow | None = None  # the last platform found (for the caller)
         self._found: dict[tuple[str, str | None], PlatformRow | None] = {}
         self.deployment: DeploymentRef | None = None  # the one validate_deployment found
+        # A launch names its deployment before its registration is looked up: then both are
+        # read in one statement (ToolMessageLaunch.validate_registration sets it).
+        self.deployment_hint: str | None = None
+        self._deployments: dict[tuple[int, str], int | None] = {}
 
     def check_iss_has_one_client(self, iss: str) -> bool:
         return False
@@ -165,6 +169,13 @@ class DbToolConf(ToolConfAbstract[FlaskRequest]):
 
     def _find_platform(self, iss: str, client_id: str | None) -> PlatformRow | None:
         key = (iss, client_id)
+        if key not in self._found and self.deployment_hint is not None:
+            found, pk = lookups.find_platform_and_deployment(
+                self._db, iss, client_id, self.deployment_hint
+            )
+            if found is not None:
+                self._deployments[(found.id, self.deployment_hint)] = pk
+            self._found[key] = found
         if key not in self._found:  # pylti1p3 asks several times per request
             self._found[key] = lookups.find_platform(self._db, iss, client_id)
         return self._found[key]
@@ -195,7 +206,11 @@ class DbToolConf(ToolConfAbstract[FlaskRequest]):
             platform = self._find_platform(iss, client_id)
         if platform is None or not deployment_id:
             return None
-        pk = lookups.deployment_pk(self._db, platform.id, str(deployment_id))
+        known = (platform.id, str(deployment_id))
+        if known in self._deployments:
+            pk = self._deployments[known]
+        else:
+            pk = lookups.deployment_pk(self._db, platform.id, str(deployment_id))
         if pk is None:
             return None
         self.deployment = DeploymentRef(pk, str(deployment_id))
