@@ -99,9 +99,11 @@ MISTAKES = [
     ("course.yaml", "title: My first lmspack course", 'title: " "', r"title: must not be"),
     ("course.yaml", "  - id: LO2", "  - id: LO 2", r"'LO 2' is not a valid id"),
     ("course.yaml", "    text: Explain what", "    txt: Explain what", r"unknown field"),
-    ("course.yaml", "live_session_minutes: 0", "live_session_minutes: -5", r"not be negative"),
-    ("course.yaml", "cpd:\n", "certificate: {require: [badges]}\ncpd:\n", r"unknown rule"),
-    ("course.yaml", "cpd:\n", "cpd:\n  prework_minutes: -1\n", r"not be negative"),
+    ("course.yaml", "cpd: {}", "live_session: {minutes: 0}", r"must be at least 1"),
+    ("course.yaml", "cpd: {}", "live_session: {minutes: 9, capacity: 0}", r"number of places"),
+    ("course.yaml", "cpd: {}", "cpd: {live_session_minutes: 180}", r"moved out of cpd"),
+    ("course.yaml", "cpd: {}", "certificate: {require: [badges]}\ncpd: {}", r"unknown rule"),
+    ("course.yaml", "cpd: {}", "cpd:\n  prework_minutes: -1\n", r"not be negative"),
     ("course.yaml", "facilitators: [Your facilitator]", "facilitators: x", r"should be a list"),
     (
         "course.yaml",
@@ -212,8 +214,8 @@ def test_a_copy_of_the_workshop_course_with_a_mistake_fails_both(tmp_path: Path)
 # (file, old, new): variants the loader accepts, which the schemas must accept too.
 ACCEPTED = [
     ("course.yaml", "version: 0.1.0", "version: 1.0"),
-    ("course.yaml", "cpd:\n", "certificate: {require: [pages, attendance]}\ncpd:\n"),
-    ("course.yaml", "cpd:\n", "cpd:\n  prework_minutes: 0\n  live_session_mode: Zoom\n"),
+    ("course.yaml", "cpd: {}", "certificate: {require: [pages, attendance]}\ncpd: {}"),
+    ("course.yaml", "cpd: {}", "cpd:\n  prework_minutes: 0\nlive_session: {minutes: 90}\n"),
     ("course.yaml", "facilitators: [Your facilitator]\n", ""),
     ("quiz.yaml", "intro: Answer each question, then check your answer to see feedback.", "intro:"),
     ("quiz.yaml", "minutes: 4", "minutes: 4\nreveal: after-last-attempt\nattempts: 3"),

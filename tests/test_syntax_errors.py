@@ -316,7 +316,7 @@ def test_questions_that_cannot_be_read_are_not_counted_short(
 def test_an_empty_file_says_so_and_nothing_follows_from_it(course_copy: Path, file: str) -> None:
     (course_copy / file).write_text("# nothing yet\n", encoding="utf-8")
     assert [str(p) for p in problems(course_copy)] == [
-        f"{file}: the file is empty (or holds only comments)"
+        f"{file}:1: the file is empty (or holds only comments)"
     ]
 
 

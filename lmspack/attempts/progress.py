@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from .. import grades
 from ..certificates import issue
 from ..course import Course
+from ..store import faults
 from ..store.certificates import Certificate
 from ..store.models import Attempt, utcnow
 from . import scoring
@@ -49,6 +50,6 @@ def _issue_when_due(
     try:
         with session.begin_nested():
             return issue.maybe_issue(session, course, attempt, base_url=base_url)
-    except Exception:
-        log.exception("could not issue the certificate of attempt %s", attempt.id)
+    except Exception as exc:  # a database fault is one throttled line, anything else a traceback
+        faults.log_failure(log, f"issuing the certificate of attempt {attempt.id}", exc)
         return None

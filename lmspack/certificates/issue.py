@@ -29,10 +29,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..course.model import Course
-from ..printable import clean
 from ..store.certificates import Attendance, Certificate
 from ..store.db import insert_for_session
 from ..store.models import Attempt, Context, Platform, RosterMember, User
+from ..store.names import learner_name
 from .codes import new_code, normalise
 from .snapshot import CertificateSnapshot, IssuedCertificate, snapshot_for
 
@@ -78,23 +78,6 @@ def missing_rules(course: Course, state: dict, *, attended: bool | None = None) 
         elif rule == "attendance" and not attended:
             need.append(rule)
     return need
-
-
-def learner_name(user: User | RosterMember | None, state: dict | None) -> str:
-    """The name on the certificate: the platform's given + family name, else its full name,
-    else what the learner typed (when the platform sent none). Also a roster member's name
-    (NRPS gives the same fields), so the admin pages show one name for one person."""
-    return clean(_raw_name(user, state)).strip()  # stored text may predate the API's check
-
-
-def _raw_name(user: User | RosterMember | None, state: dict | None) -> str:
-    if user is not None:
-        full = " ".join(p for p in (user.given_name, user.family_name) if p)
-        if full.strip():
-            return full.strip()
-        if user.name and user.name.strip():
-            return user.name.strip()
-    return str((state or {}).get("name") or "")
 
 
 def attendance_on(session: Session, attempt: Attempt):

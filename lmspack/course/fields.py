@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .errors import Problems
-from .shapes import Shape
+from .shapes import Field, ListOf, Shape
 from .yamlsrc import LineDict, line_of
 
 _TYPE_NAMES = {
@@ -24,6 +25,18 @@ _NO_VALUE_HINT = (
 
 
 _ABSENT = object()
+# C0 and C1 controls but tab and newline: invisible, refused by XML (the manifest) and PDF.
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _shown(value: Any) -> str:
+    """A wrong value as the author would recognise it, kept short."""
+    if isinstance(value, dict):
+        return "a mapping (key: value lines)"
+    if isinstance(value, list):
+        return "a list"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 class Fields:
@@ -59,6 +72,11 @@ class Fields:
     def line_of(self, key: str) -> int:
         return line_of(self.data, key, self.line) if isinstance(self.data, LineDict) else self.line
 
+    def value_line(self, key: str) -> int:
+        """The line `key`'s text starts on (for Markdown, whose own lines count from it)."""
+        lines = getattr(self.data, "value_lines", {})
+        return lines.get(key) or self.line_of(key)
+
     def error(self, key: str, message: str, hint: str = "") -> None:
         self.problems.add(self.file, self.line_of(key), self.name(key), message, hint=hint)
 
@@ -83,14 +101,23 @@ class Fields:
             self.error(key, "has no value", hint=_NO_VALUE_HINT)
             return default
         if kind is str and isinstance(value, (int, float)) and not isinstance(value, bool):
-            value = str(value)  # `version: 1.0` is text to an author
+            value = getattr(value, "source", "") or str(value)  # `version: 1.10` is text
         if kind is int and isinstance(value, bool) or not isinstance(value, kind):
-            self.error(key, f"should be {_TYPE_NAMES.get(kind, kind.__name__)}, got {value!r}")
+            expected = _TYPE_NAMES.get(kind, kind.__name__)
+            self.error(key, f"should be {expected}, got {_shown(value)}")
             return default
         if kind is str:
             value = value.strip()
             if not value:
                 self.error(key, "must not be empty")
+                return default
+            bad = CONTROL.search(value)
+            if bad:
+                self.error(
+                    key,
+                    f"holds an invisible control character (U+{ord(bad.group()):04X}): "
+                    "retype the text around it",
+                )
                 return default
         return value
 
@@ -105,6 +132,10 @@ class Fields:
         value = read(key, kind, _ABSENT)
         if value is _ABSENT:
             return default
+        if isinstance(spec.kind, ListOf) and not self._items_ok(key, spec.kind.item):
+            return default
+        if spec.max_length is not None and len(value) > spec.max_length:
+            self.error(key, spec.length_message.format(n=len(value), max=spec.max_length))
         if spec.pattern is not None and not spec.pattern.match(value):
             self.error(key, spec.pattern_message.format(value=value))
         elif spec.choices and value not in spec.choices:
@@ -113,6 +144,24 @@ class Fields:
         if kind is int and (low is not None and value < low or high is not None and value > high):
             self.error(key, spec.range_message.format(value=value))
         return value
+
+    def _items_ok(self, key: str, item: Any) -> bool:
+        """A list of texts (or of choices) holds only texts: a list or a mapping in it is
+        reported here, instead of failing later where a text is compared or hashed."""
+        kind = item.kind if isinstance(item, Field) else item
+        if kind is not str:
+            return True  # lists of mappings: each item is read by its own Fields
+        for i, value in enumerate(self.data[key]):
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                self.data[key][i] = getattr(value, "source", "") or str(value)
+            elif not isinstance(value, str) or not value.strip() or CONTROL.search(value):
+                line = self.data[key].item_lines[i] if hasattr(self.data[key], "item_lines") else 0
+                self.problems.add(
+                    self.file, line or self.line_of(key), f"{self.name(key)}[{i}]",
+                    f"should be a non-empty text, got {_shown(value)}",
+                )  # fmt: skip
+                return False
+        return True
 
     def done(self) -> None:
         expected = set(self.shape.fields) if self.shape else self._read

@@ -9,14 +9,18 @@ import yaml
 
 from .errors import CourseError, Problems
 from .fields import Fields
+from .files import bad_name, inside, read_bytes, read_text, usable
+from .links import Anchor, LinkContext
+from .live_session import drop_old_keys, read_live_session
 from .load_pages import RESERVED_NAV, PagesLoader
 from .load_quiz import QuizLoader
-from .markdown import LinkContext, render_markdown
+from .markdown import render_markdown
 from .model import (
     Course,
     Cpd,
     Evaluation,
     EvaluationQuestion,
+    LiveSession,
     NavItem,
     Outcome,
     Page,
@@ -42,10 +46,11 @@ def load_course(course_dir: str | Path) -> Course:
     """Read and check a course folder. Raises CourseError with file:line:field problems."""
     root = Path(course_dir)
     problems = Problems()
-    if not (root / "course.yaml").is_file():
+    if not (root / "course.yaml").exists():
         # The file is named relative to the course folder, like every other problem.
         problems.add("course.yaml", 0, "", "not found: is this a course folder?")
-        problems.raise_if_any(root)
+    usable(root, "course.yaml", problems, missing="")
+    problems.raise_if_any(root)
     loader = _Loader(root, problems)
     course = loader.load()
     problems.raise_if_any(root)
@@ -65,17 +70,16 @@ class _Loader(PagesLoader, QuizLoader):
 
     # -- files -------------------------------------------------------------------------
     def _yaml(self, name: str, required: bool = True) -> Any:
-        path = self.root / name
-        if not path.is_file():
+        if not (self.root / name).exists() and not (self.root / name).is_symlink():
             if required:
                 self.problems.add(name, 0, "", "file not found")
                 self.unread.add(name)
             return None
         self.unread.add(name)
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError as exc:
-            self.problems.add(name, 0, "", f"not UTF-8 text ({exc.reason})")
+        if not usable(self.root, name, self.problems):
+            return None
+        text = read_text(self.root, name, self.problems)
+        if text is None:
             return None
         try:
             data = load_yaml(text)
@@ -83,29 +87,62 @@ class _Loader(PagesLoader, QuizLoader):
             report_syntax_error(self.problems, name, exc, text)
             return None
         if data is None:
-            self.problems.add(name, 0, "", "the file is empty (or holds only comments)")
+            self.problems.add(name, 1, "", "the file is empty (or holds only comments)")
             return None
         self.unread.discard(name)
         return data
 
-    def _md(self, text: Any, file: str, line: int, field: str) -> str:
+    def _md(
+        self,
+        text: Any,
+        file: str,
+        line: int,
+        field: str,
+        *,
+        inline: bool = False,
+        page_id: str | None = None,
+    ) -> str:
+        """Markdown to checked, allowlisted HTML; `line`: the line the text starts on (for
+        a page's body, the line before it); `inline` for short texts (prompts, options,
+        feedback), with no paragraph around them."""
         if not text:
             return ""
-        links = LinkContext(self.root, self.page_files)
+        links = LinkContext(self.root, self.page_files, page_id)
         html = render_markdown(
             str(text),
             file=file,
-            line_offset=line,
+            line_offset=line if page_id is not None else line - 1,
             links=links,
             problems=self.problems,
             field_name=field,
+            inline=inline,
         )
         self.media.update(links.media)
+        self.anchors.extend(links.anchors)
+        if page_id is not None and links.parsed:
+            self.headings[page_id] = links.headings
         return html
+
+    def _check_anchors(self) -> None:
+        """Links to a heading (`04-power.md#why`), now that every page's headings are known."""
+        for a in self.anchors:
+            if a.page_id not in self.headings:
+                continue  # the page was not read: its own problem is reported
+            if a.slug not in self.headings[a.page_id]:
+                known = ", ".join(sorted(self.headings[a.page_id])) or "none"
+                self.problems.add(
+                    a.file,
+                    a.line,
+                    a.field,
+                    f"link to {a.href!r}: page {a.page_id!r} has no heading #{a.slug} "
+                    f"(its headings: {known})",
+                )
 
     # -- course ------------------------------------------------------------------------
     def load(self) -> Course | None:
         self.media: set[str] = set()
+        self.anchors: list[Anchor] = []
+        self.headings: dict[str, set[str]] = {}
         raw = self._yaml("course.yaml")
         f = Fields(raw, "course.yaml", self.problems, shape=COURSE)
         course_id = f.get("id", "")
@@ -119,6 +156,8 @@ class _Loader(PagesLoader, QuizLoader):
         pass_mark = f.get("pass_mark", 80)
         outcomes = self._outcomes(f)
         cpd_raw = f.get("cpd", {})
+        drop_old_keys(cpd_raw, f)
+        live = read_live_session(f.get("live_session", None), f, self.problems)
         nav_raw = f.get("nav", None)
         cert_raw = f.get("certificate", {})
         f.done()
@@ -132,9 +171,10 @@ class _Loader(PagesLoader, QuizLoader):
         evaluation = self._evaluation()
         reflections = self._reflections(set(self.page_files.values()))
         nav = self._nav(nav_raw, f, pages, quiz, evaluation)
-        cpd = self._cpd(cpd_raw, f, pages, quiz, evaluation)
+        cpd = self._cpd(cpd_raw, f, pages, quiz, evaluation, live)
         rules = self._certificate(cert_raw, f)
         self._check_coverage(outcomes, quiz, f)
+        self._check_anchors()
         media = self._media()
         if self.problems.items:
             return None
@@ -157,6 +197,7 @@ class _Loader(PagesLoader, QuizLoader):
             nav=tuple(nav),
             certificate_rules=rules,
             media=media,
+            live_session=live,
         )
 
     def _str_list(self, f: Fields, key: str) -> list[str]:
@@ -187,14 +228,15 @@ class _Loader(PagesLoader, QuizLoader):
             f.error("outcomes", "a course needs at least one learning outcome")
         return outcomes
 
-    def _cpd(self, raw: dict, f: Fields, pages: list[Page], quiz: Quiz, ev: Evaluation) -> Cpd:
+    def _cpd(
+        self, raw: dict, f: Fields, pages: list[Page], quiz: Quiz, ev: Evaluation,
+        live: LiveSession | None,
+    ) -> Cpd:  # fmt: skip
         c = Fields(raw, f.file, self.problems, "cpd", f.line_of("cpd"), CPD)
         default = sum(p.minutes for p in pages) + quiz.minutes + ev.minutes
         prework = c.get("prework_minutes", default)
-        live = c.get("live_session_minutes", 0)
-        mode = c.get("live_session_mode", "")
         c.done()
-        return Cpd(prework, live, mode)
+        return Cpd(prework, live.minutes if live else 0, live.mode if live else "")
 
     def _certificate(self, raw: dict, f: Fields) -> tuple[str, ...]:
         c = Fields(raw, f.file, self.problems, "certificate", f.line_of("certificate"), CERTIFICATE)
@@ -239,7 +281,7 @@ class _Loader(PagesLoader, QuizLoader):
         f = Fields(self._yaml(file), file, self.problems, shape=EVALUATION)
         title = f.get("title", "Evaluation")
         minutes = f.get("minutes", 0)
-        intro = self._md(f.get("intro", ""), file, f.line_of("intro"), "intro")
+        intro = self._md(f.get("intro", ""), file, f.value_line("intro"), "intro")
         raw = f.get("questions", [])
         f.done()
         questions: list[EvaluationQuestion] = []
@@ -256,6 +298,8 @@ class _Loader(PagesLoader, QuizLoader):
                 e.error("id", f"duplicate evaluation question id {eid!r}")
             seen.add(eid)
             questions.append(EvaluationQuestion(eid, etype, prompt, required))
+        if f.ok and isinstance(raw, list) and not raw:
+            f.error("questions", "an evaluation needs at least one question")
         return Evaluation(title, minutes or 0, intro, tuple(questions))
 
     def _nav(
@@ -304,13 +348,25 @@ class _Loader(PagesLoader, QuizLoader):
     def _media(self) -> dict[str, bytes]:
         media_dir = self.root / "media"
         files: dict[str, bytes] = {}
-        if media_dir.is_dir():
-            # Everything in media/ ships, referenced or not: authors may link from HTML blocks.
-            for path in sorted(media_dir.rglob("*")):
-                if path.is_file() and not path.name.startswith("."):
-                    files[path.relative_to(self.root).as_posix()] = path.read_bytes()
+        if not media_dir.is_dir() or not inside(self.root, media_dir):
+            return files
+        # Everything in media/ ships, referenced or not: authors may link from HTML blocks.
+        for path in sorted(media_dir.rglob("*")):
+            rel = path.relative_to(self.root).as_posix()
+            if path.name.startswith("."):
+                continue
+            if path.is_dir():
+                if not inside(self.root, path):
+                    self.problems.add(rel, 0, "", "is a link to a folder outside the course")
+                continue
+            why = bad_name(rel)
+            if why:
+                self.problems.add(rel.encode("utf-8", "replace").decode(), 0, "", why)
+            elif usable(self.root, rel, self.problems):
+                data = read_bytes(self.root, rel, self.problems)
+                if data is not None:
+                    files[rel] = data
         return files
-
 
 
 __all__ = ["load_course", "CourseError", "ID_RE"]

@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from .fields import Fields
+from .files import bad_name, read_text, usable
 from .markdown import word_count
 from .model import Page
 from .shapes import FRONT_MATTER
@@ -35,6 +36,10 @@ class PagesLoader:
         for path in sorted(pages_dir.glob("*.md")):
             m = PAGE_FILE_RE.match(path.name)
             rel = f"pages/{path.name}"
+            why = bad_name(path.name)
+            if why:
+                self.problems.add(rel.encode("utf-8", "replace").decode(), 0, "", why)
+                continue
             if not m:
                 self.problems.add(
                     rel,
@@ -66,10 +71,12 @@ class PagesLoader:
 
     def _page(self, name: str, pid: str) -> Page | None:
         rel = f"pages/{name}"
-        try:
-            text = (self.root / "pages" / name).read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError as exc:
-            self.problems.add(rel, 0, "", f"not UTF-8 text ({exc.reason})")
+        # A folder or a link to nowhere named like a page is kept as a page that could not be
+        # read, so nav and reflections naming it are not reported as well.
+        text = None
+        if usable(self.root, rel, self.problems):
+            text = read_text(self.root, rel, self.problems)
+        if text is None:
             return None
         m = FRONT_MATTER_RE.match(text)
         if not m and FRONT_MATTER_OPEN_RE.match(text):
@@ -107,7 +114,7 @@ class PagesLoader:
         body_offset = text[: m.end()].count("\n")
         if not body.strip():
             self.problems.add(rel, body_offset + 1, "body", "page has no text")
-        html = self._md(body, rel, body_offset, "body")
+        html = self._md(body, rel, body_offset, "body", page_id=pid)
         return Page(pid, title, minutes or 0, tuple(outcomes), html, rel, word_count(body))
 
     def _outcome_refs(self, f: Fields, key: str) -> list[str]:
@@ -128,6 +135,7 @@ def _shift_lines(value: Any, by: int) -> None:
     if hasattr(value, "key_lines"):
         for k in value.key_lines:
             value.key_lines[k] += by
+            value.value_lines[k] += by
         for v in value.values():
             _shift_lines(v, by)
     if hasattr(value, "item_lines"):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from .fields import Fields
-from .markdown import render_inline
 from .model import Option, Outcome, Question, Quiz
 from .quiz_review import read_question_shuffle, read_review
 from .shapes import FEEDBACK, OPTION, QUESTION, QUIZ
@@ -22,7 +21,7 @@ class QuizLoader:
         f = Fields(self._yaml(file), file, self.problems, shape=QUIZ)
         title = f.get("title", "Check your understanding")
         minutes = f.get("minutes", 0)
-        intro = self._md(f.get("intro", ""), file, f.line_of("intro"), "intro")
+        intro = self._md(f.get("intro", ""), file, f.value_line("intro"), "intro")
         review, retake = read_review(f)
         raw = f.get("questions", [])
         f.done()
@@ -89,11 +88,15 @@ class QuizLoader:
             id=qid,
             outcome=outcome,
             type=qtype,
-            prompt=render_inline(prompt),
+            prompt=self._md(prompt, file, q.value_line("prompt"), q.name("prompt"), inline=True),
             options=options,
-            feedback_correct=render_inline(fb_correct),
-            feedback_incorrect=render_inline(fb_incorrect),
-            scenario_html=self._md(scenario, file, q.line_of("scenario"), q.name("scenario")),
+            feedback_correct=self._md(
+                fb_correct, file, fb.value_line("correct"), fb.name("correct"), inline=True
+            ),
+            feedback_incorrect=self._md(
+                fb_incorrect, file, fb.value_line("incorrect"), fb.name("incorrect"), inline=True
+            ),
+            scenario_html=self._md(scenario, file, q.value_line("scenario"), q.name("scenario")),
             shuffle=shuffle,
         )
 
@@ -114,7 +117,11 @@ class QuizLoader:
             if oid in seen:
                 o.error("id", f"duplicate option id {oid!r}")
             seen.add(oid)
-            options.append(Option(oid, render_inline(text), bool(correct), render_inline(feedback)))
+            text_html = self._md(text, o.file, o.value_line("text"), o.name("text"), inline=True)
+            feedback_html = self._md(
+                feedback, o.file, o.value_line("feedback"), o.name("feedback"), inline=True
+            )
+            options.append(Option(oid, text_html, bool(correct), feedback_html))
         if isinstance(q.data.get("options"), list) and len(raw) < 2:
             q.error("options", "a question needs at least two options")
         n_correct = sum(o.correct for o in options)

@@ -132,6 +132,17 @@ class Cpd:
 
 
 @dataclass(frozen=True)
+class LiveSession:
+    """course.yaml's `live_session`: the live session the pre-work leads to. `minutes` is
+    its CPD time (also in `Cpd.live_session_minutes`), `capacity` the places a new session
+    of the tool offers unless the teacher says otherwise."""
+
+    minutes: int
+    capacity: int = 12
+    mode: str = ""
+
+
+@dataclass(frozen=True)
 class NavItem:
     """One step of the learner's path: a content page, the quiz or the evaluation."""
 
@@ -161,6 +172,7 @@ class Course:
     nav: tuple[NavItem, ...]
     certificate_rules: tuple[str, ...]
     media: dict[str, bytes] = field(default_factory=dict, hash=False, compare=False)
+    live_session: LiveSession | None = None
 
     @property
     def minutes(self) -> int:

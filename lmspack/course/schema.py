@@ -119,5 +119,8 @@ def _kind(kind: Any, f: Field | None = None) -> dict[str, Any]:
             return {"enum": list(f.choices)}
         # A number is text to the loader (`version: 1.0`); pattern only applies to strings.
         pattern = f.pattern.pattern if f is not None and f.pattern else _NOT_BLANK
-        return {"type": ["string", "number"], "pattern": pattern}
+        schema = {"type": ["string", "number"], "pattern": pattern}
+        if f is not None and f.max_length is not None:
+            schema["maxLength"] = f.max_length
+        return schema
     raise TypeError(f"no JSON Schema for {kind!r}")

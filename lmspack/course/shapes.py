@@ -57,6 +57,8 @@ class Field:
     # (other key, its values): the field belongs only when the other key has one of them,
     # and is then required.
     when: tuple[str, tuple[str, ...]] | None = None
+    max_length: int | None = None  # for text: at most this many characters
+    length_message: str = "is {n} characters long: at most {max}"
 
     @property
     def python_type(self) -> type:
@@ -107,11 +109,22 @@ CPD = Shape(
             int, "Minutes of pre-work (default: the course's minutes).", minimum=0,
             range_message="must not be negative",
         ),
-        "live_session_minutes": Field(
-            int, "Minutes of the live session, if any.", minimum=0,
-            range_message="must not be negative",
+    },
+)  # fmt: skip
+LIVE_SESSION = Shape(
+    "live_session",
+    "The live session the pre-work leads to (omit when there is none).",
+    {
+        "minutes": Field(
+            int, "Minutes of the live session (CPD time).", required=True, minimum=1,
+            range_message="must be at least 1",
         ),
-        "live_session_mode": _text("How the live session runs, e.g. Live online (Zoom).", False),
+        "capacity": Field(
+            int, "Places per session (default 12): the tool's new sessions start with it.",
+            minimum=1, maximum=1000, range_message="{value} is not a number of places from 1 "
+            "to 1000",
+        ),
+        "mode": _text("How the live session runs, e.g. Live online workshop (Zoom).", False),
     },
 )  # fmt: skip
 CERTIFICATE = Shape(
@@ -134,10 +147,16 @@ COURSE = Shape(
             pattern_message="{value!r} is not a valid id: use lowercase letters, digits and "
             "hyphens",
         ),
-        "title": _text("The course title, as learners and the LMS see it."),
+        "title": Field(
+            str, "The course title, as learners and the LMS see it.", required=True,
+            max_length=200, length_message="is {n} characters long: SCORM 1.2 allows at "
+            "most {max} for a title (put the rest in description:)",
+        ),
         "version": Field(
             str, "The course version, e.g. 1.0.0.", required=True, pattern=VERSION_RE,
             pattern_message="{value!r}: use digits, letters, dots and hyphens (e.g. 1.0.0)",
+            max_length=20,
+            length_message="is {n} characters long: SCORM 1.2 allows at most {max}",
         ),
         "language": Field(
             str, "The language tag, e.g. en-GB.", required=True, pattern=LANGUAGE_RE,
@@ -148,6 +167,7 @@ COURSE = Shape(
         "provider": _text("The organisation providing the course."),
         "facilitators": Field(ListOf(str), "Names shown on the certificate."),
         "cpd": Field(CPD, CPD.about),
+        "live_session": Field(LIVE_SESSION, LIVE_SESSION.about),
         "pass_mark": Field(
             int, "The quiz pass mark, in percent.", required=True, minimum=0, maximum=100,
             range_message="{value} is not a percentage from 0 to 100",

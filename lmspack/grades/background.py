@@ -9,6 +9,7 @@ import os
 import threading
 
 from ..store import Store
+from ..store.faults import log_failure
 from ..store.models import utcnow
 from .outbox import next_due
 from .sender import send_all
@@ -89,7 +90,7 @@ class BackgroundSender:
                 continue
             try:
                 send_all(self.store, timeout=self.timeout)
-            except Exception:  # never let the thread die; the next pass retries
-                log.exception("sending grades failed")
+            except Exception as exc:  # never let the thread die; the next pass retries
+                log_failure(log, "sending grades", exc)
             self.passes += 1
             wait = self._wait()

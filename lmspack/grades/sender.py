@@ -321,8 +321,8 @@ def _load(store: Store, ids: list[int]):
             state, link_id = attempts.get(r.attempt_id, (None, None))
             extra[r.id] = (outbox.outcomes_comment(state), links.get(link_id) or [])
         registrations = {pid: registration_for(s, p) for pid, p in platforms.items()}
-        for reg in registrations.values():
-            reg.get_kid()  # read the signing key now: the registration must not keep `s` open
+        for registration in registrations.values():
+            registration.get_kid()  # read the signing key now: it must not keep `s` open
         s.expunge_all()
     rows.sort(key=lambda r: (r.timestamp, r.id))
     return rows, extra, registrations
@@ -350,7 +350,8 @@ def send_pending(
     rows, extra, registrations = _load(store, ids)
     http = (session_factory or http_session)(timeout)
     connectors = {
-        pid: StoreServiceConnector(reg, http, store) for pid, reg in registrations.items()
+        pid: StoreServiceConnector(registration, http, store)
+        for pid, registration in registrations.items()
     }
     down: dict[int, tuple[datetime, str]] = {}  # platform -> (retry at, why)
     for row in rows:

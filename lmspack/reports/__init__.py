@@ -1,2 +1,3 @@
 """Admin reports: completion, outcome and question analysis, evaluation, and CSV export.
-Pure functions on plain rows; the store feeds them (or pre-aggregates in SQL)."""
+data.py reads the store (aggregating in SQL) and decides the completion report's rules;
+summaries.py shapes rows and counts; csv.py streams them."""

@@ -1,4 +1,6 @@
-"""The reports' database side: SQL that feeds the pure functions in summaries.py.
+"""The reports' database side, and the completion report's rules: who is listed (the stored
+NRPS roster's learners and everyone who launched), the status each has, how the report is
+filtered and sorted. The shapes (rows, stats, CSV columns) are in summaries.py.
 
 Every query filters by platform_id AND the context's primary key, taken from the caller
 (the admin's launch token, or the CLI's --context/--platform): nothing of another platform or
@@ -23,7 +25,8 @@ from sqlalchemy.orm import Session
 from ..course.model import Course
 from ..store.certificates import Certificate
 from ..store.models import Answer, Attempt, Context, Platform, ResourceLink, RosterMember, User
-from . import summaries as S
+from ..store.names import full_name_sql
+from . import summaries
 
 
 def find_context(session: Session, platform_id: int, context_pk: int) -> Context | None:
@@ -44,14 +47,11 @@ def contexts_by_lti_id(session: Session, context_id: str, issuer: str | None = N
     return session.execute(q).all()
 
 
-def _name_sql(name, given, family, email, sub):
-    """The name to show, computed in SQL: given + family, else the platform's full name (the
-    order of `certificates.issue.learner_name`, so a learner has one name on the certificate,
-    the attendance page and here), else the email, else the user id."""
-    both = func.trim(func.coalesce(given, "") + " " + func.coalesce(family, ""))
-    return func.coalesce(
-        func.nullif(both, ""), func.nullif(func.trim(name), ""), func.nullif(email, ""), sub
-    )
+def _shown_name(person):
+    """A learner's name in the report: `store.names.full_name`, else the email, else the user
+    id. `person` is User or RosterMember (the same columns)."""
+    name = full_name_sql(person.given_name, person.family_name, person.name)
+    return func.coalesce(name, func.nullif(person.email, ""), person.sub)
 
 
 # A completion row while the report is filtered and sorted: a plain list (cheap at 10,000
@@ -72,7 +72,7 @@ class Completion:
     naive_times: bool = False
 
     def counts(self, rows: Sequence[list] | None = None) -> dict[str, int]:
-        tally = dict.fromkeys(S.STATUSES, 0)
+        tally = dict.fromkeys(summaries.STATUSES, 0)
         for r in self.rows if rows is None else rows:
             tally[r[STATUS]] += 1
         return tally
@@ -88,12 +88,16 @@ class Completion:
         sort: str = "name",
         descending: bool = False,
     ) -> list[list]:
-        """Filter and sort as `summaries.filter_rows` / `sort_rows` do (missing values last)."""
-        if sort not in S.SORT_KEYS:
+        """The rows with one of `status` (several may be given), in `group`, last active in
+        [since, before), whose name or email holds `search`; sorted by `sort`, rows without
+        a value (no score, never active) last."""
+        if sort not in summaries.SORT_KEYS:
             raise ValueError(f"can't sort by {sort!r}")
         wanted = set(status or ())
-        lo = S._utc(since) if since else None
-        hi = S._utc(before) if before else None
+        if not wanted <= set(summaries.STATUSES):
+            raise ValueError(f"unknown status: {sorted(wanted - set(summaries.STATUSES))}")
+        lo = summaries.utc(since) if since else None
+        hi = summaries.utc(before) if before else None
         if self.naive_times:
             lo = lo and lo.replace(tzinfo=None)
             hi = hi and hi.replace(tzinfo=None)
@@ -120,7 +124,7 @@ class Completion:
             "minutes_spent": SECONDS,
             "group": GROUPS,
         }[sort]
-        rank = {s: i for i, s in enumerate(S.STATUSES)}
+        rank = {s: i for i, s in enumerate(summaries.STATUSES)}
 
         def value(r):
             v = r[index]
@@ -138,7 +142,7 @@ class Completion:
         present.sort(key=value, reverse=descending)
         return present + missing
 
-    def row(self, r: list) -> S.CompletionRow:
+    def row(self, r: list) -> summaries.CompletionRow:
         outcomes = r[OUTCOMES]
         if isinstance(outcomes, str):
             outcomes = json.loads(outcomes) if outcomes else {}
@@ -147,7 +151,7 @@ class Completion:
             for k, v in (outcomes or {}).items()
         }
         code = r[CODE] if r[STATUS] == "certified" else ""
-        return S.CompletionRow(
+        return summaries.CompletionRow(
             user_id=r[SUB],
             name=r[NAME],
             email=r[EMAIL],
@@ -156,7 +160,7 @@ class Completion:
             score=r[SCORE],
             outcomes=tuple((o, shares.get(o)) for o in self.outcome_ids),
             minutes_spent=round(r[SECONDS] / 60),
-            last_activity=S._utc(r[LAST]) if r[LAST] is not None else None,
+            last_activity=summaries.utc(r[LAST]) if r[LAST] is not None else None,
             certificate_code=code,
             certificate_url=self.certificate_url(code) if code and self.certificate_url else "",
             on_roster=r[ROSTER],
@@ -176,7 +180,9 @@ class Completion:
             if r[ATT] in found:
                 r[OUTCOMES] = found[r[ATT]] or ""
 
-    def completion_rows(self, rows: Sequence[list] | None = None) -> Iterator[S.CompletionRow]:
+    def completion_rows(
+        self, rows: Sequence[list] | None = None
+    ) -> Iterator[summaries.CompletionRow]:
         for r in self.rows if rows is None else rows:
             yield self.row(r)
 
@@ -203,11 +209,14 @@ def completion(
     certificate_url: Callable[[str], str] | None = None,
     with_outcomes: bool = True,
 ) -> Completion:
-    """Everyone on the stored NRPS roster (learner roles) and everyone who launched, with the
-    status of `summaries.status_of`. Three queries, scoped by platform and context; names are
-    chosen in SQL; per-outcome results stay JSON text until a row is shown or exported, and
-    with `with_outcomes=False` are not read at all (`Completion.load_outcomes` reads them for
-    the rows shown)."""
+    """Everyone on the stored NRPS roster (learner roles) and everyone who launched. A
+    learner's status: certified (a valid certificate), else passed or failed (the attempt
+    that ranks highest), else in progress (launched), else not started (on the roster only).
+    Three queries, scoped by platform and context. Names follow `store.names.full_name` (in
+    SQL), else the email, else the user id; the roster's name and email win, being the more recent.
+    Per-outcome results stay JSON text until a row is shown or exported, and with
+    `with_outcomes=False` are not read at all (`Completion.load_outcomes` reads them for the
+    rows shown)."""
     with _gc_paused():
         return _completion(session, platform_id, context_pk, course, certificate_url, with_outcomes)
 
@@ -221,7 +230,7 @@ def _completion(session, platform_id, context_pk, course, certificate_url, with_
         select(
             Attempt.id,
             User.sub,
-            _name_sql(User.name, User.given_name, User.family_name, User.email, User.sub),
+            _shown_name(User),
             User.email,
             Attempt.status,
             Attempt.score,
@@ -297,20 +306,14 @@ def _completion(session, platform_id, context_pk, course, certificate_url, with_
     roster_rows = conn.execute(
         select(
             RosterMember.sub,
-            _name_sql(
-                RosterMember.name,
-                RosterMember.given_name,
-                RosterMember.family_name,
-                RosterMember.email,
-                RosterMember.sub,
-            ),
+            _shown_name(RosterMember),
             RosterMember.email,
             cast(RosterMember.roles, String),
         ).where(*scope)
     ).all()
     rows: list[list] = []
     for sub, name, email, roles in roster_rows:
-        if not S.is_learner(roles):
+        if not summaries.is_learner(roles):
             continue
         row = by_sub.pop(sub, None)
         if row is None:
@@ -334,7 +337,7 @@ def _completion(session, platform_id, context_pk, course, certificate_url, with_
 
 def analysis(
     session: Session, platform_id: int, context_pk: int, course: Course
-) -> tuple[list[S.ItemStat], list[S.ItemStat]]:
+) -> tuple[list[summaries.ItemStat], list[summaries.ItemStat]]:
     """(outcome stats, question stats): every submitted answer of every try, counted in SQL."""
     correct = func.sum(case((Answer.correct.is_(True), 1), else_=0))
     counts = session.execute(
@@ -343,14 +346,16 @@ def analysis(
         .where(Attempt.platform_id == platform_id, Attempt.context_id == context_pk)
         .group_by(Answer.question_id, Answer.outcome_id)
     ).all()
-    outcome_items, question_items = S.items_for_course(course)
+    outcome_items, question_items = summaries.items_for_course(course)
     by_outcome: dict[str, list[int]] = {}
     for _q, o, n, c in counts:
         t = by_outcome.setdefault(o, [0, 0])
         t[0] += int(n)
         t[1] += int(c or 0)
-    q_stats = S.item_stats_from_counts(((q, n, c) for q, _o, n, c in counts), question_items)
-    o_stats = S.item_stats_from_counts(
+    q_stats = summaries.item_stats_from_counts(
+        ((q, n, c) for q, _o, n, c in counts), question_items
+    )
+    o_stats = summaries.item_stats_from_counts(
         ((o, a, c) for o, (a, c) in by_outcome.items()), outcome_items
     )
     return o_stats, q_stats
@@ -358,7 +363,7 @@ def analysis(
 
 def evaluation(
     session: Session, platform_id: int, context_pk: int, course: Course
-) -> S.EvaluationSummary:
+) -> summaries.EvaluationSummary:
     """Submitted evaluations only: one pass over the context's attempts, reading just the
     evaluation fields out of each state (in SQL), counted here. (Counting in SQL took one
     pass for the numbers and another per comment question, each re-reading every state.)"""
@@ -374,7 +379,7 @@ def evaluation(
     ).all()
     ratings = {"1", "2", "3", "4", "5"}
     yes_counts, rating_sums = [], []
-    comments: list[S.Comment] = []
+    comments: list[summaries.Comment] = []
     for i, q in enumerate(questions, start=1):
         values = [(r[0], None if r[i] is None else str(r[i])) for r in rows]
         if q.type == "yes-no":
@@ -385,9 +390,11 @@ def evaluation(
             rating_sums.append((q.id, len(given), sum(given)))
         elif q.type == "text":
             comments.extend(
-                S.Comment(q.id, v.strip(), _parse_time(at)) for at, v in values if v and v.strip()
+                summaries.Comment(q.id, v.strip(), _parse_time(at))
+                for at, v in values
+                if v and v.strip()
             )
-    return S.evaluation_from_counts(len(rows), yes_counts, rating_sums, comments, questions)
+    return summaries.evaluation_from_counts(len(rows), yes_counts, rating_sums, comments, questions)
 
 
 def _parse_time(value: str | None) -> datetime | None:

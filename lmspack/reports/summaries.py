@@ -1,67 +1,26 @@
-"""Admin reports as pure functions on plain rows: completion, outcome/question analysis,
-evaluation. No SQL here.
+"""The admin reports' shapes, with no SQL: the completion row and its CSV, outcome and
+question stats, the evaluation summary, and JSON for ``--format json``.
 
-Each report has two ways in that give the same output shape:
-
-- from raw rows (`completion_table`, `question_analysis`, `outcome_analysis`,
-  `evaluation_summary`): for tests, small contexts and the CLI's JSON;
-- from counts (`item_stats_from_counts`, `evaluation_from_counts`): the database layer can
-  push the aggregation into SQL (``SELECT question_id, COUNT(*), SUM(correct) ... GROUP BY``)
-  and hand the counts over; the shaping (course order, labels, shares) stays here.
-
-Every report also has a `*_csv` function returning ``(header, rows)`` for
-`lmspack.reports.csv.csv_chunks`, and dataclasses convert with `to_jsonable` for
-``--format json``.
+`reports.data` reads the database and hands over rows and counts (aggregation is pushed into
+SQL: ``SELECT question_id, COUNT(*), SUM(correct) ... GROUP BY``); the shaping (course order,
+labels, shares, the CSV columns) is here. Which status a learner has, and how the completion
+report filters and sorts, is decided in one place: `reports.data.Completion`. Every report
+has a `*_csv` function returning ``(header, rows)`` for `lmspack.reports.csv.csv_chunks`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 STATUSES = ("not started", "in progress", "failed", "passed", "certified")
-_STATUS_RANK = {s: i for i, s in enumerate(STATUSES)}
+SORT_KEYS = ("name", "status", "score", "last_activity", "minutes_spent", "group")
 
 
 # -- completion -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LearnerProgress:
-    """One learner in one context: on the roster (NRPS), or launched, or both.
-
-    `outcome_scores` maps outcome id -> share correct (0..1) in the learner's scored attempt.
-    """
-
-    user_id: str
-    name: str
-    email: str = ""
-    groups: tuple[str, ...] = ()
-    on_roster: bool = True
-    launched: bool = False
-    pages_visited: int = 0
-    quiz_submitted: bool = False
-    score: int | None = None  # percent, of the attempt that counts
-    passed: bool = False
-    certificate_code: str = ""
-    certificate_revoked: bool = False
-    outcome_scores: Mapping[str, float | None] = field(default_factory=dict)
-    seconds_spent: int = 0
-    last_activity: datetime | None = None
-
-
-@dataclass(frozen=True)
-class RosterMember:
-    """A member of the context from the platform's roster (LTI NRPS)."""
-
-    user_id: str
-    name: str
-    email: str = ""
-    groups: tuple[str, ...] = ()
 
 
 def is_learner(roles: Sequence[str] | str | None) -> bool:
@@ -73,45 +32,6 @@ def is_learner(roles: Sequence[str] | str | None) -> bool:
     if isinstance(roles, str):
         return "Learner" in roles or roles.strip() in ("[]", "null")
     return any("Learner" in str(r) for r in roles)
-
-
-def merge_roster(
-    roster: Iterable[RosterMember], progress: Iterable[LearnerProgress]
-) -> list[LearnerProgress]:
-    """Everyone on the roster (not started unless they have progress) and everyone who
-    launched (marked `on_roster=False` if the roster doesn't list them). The roster's name,
-    email and groups win over what a launch recorded, being the more recent."""
-    by_id = {p.user_id: p for p in progress}
-    out = []
-    for m in roster:
-        p = by_id.pop(m.user_id, None)
-        if p is None:
-            out.append(LearnerProgress(m.user_id, m.name, m.email, tuple(m.groups)))
-        else:
-            out.append(
-                dataclasses.replace(
-                    p,
-                    name=m.name or p.name,
-                    email=m.email or p.email,
-                    groups=tuple(m.groups) or p.groups,
-                    on_roster=True,
-                )
-            )
-    out.extend(dataclasses.replace(p, on_roster=False) for p in by_id.values())
-    return out
-
-
-def status_of(p: LearnerProgress) -> str:
-    """not started < in progress < failed < passed < certified."""
-    if p.certificate_code and not p.certificate_revoked:
-        return "certified"
-    if p.passed:
-        return "passed"
-    if p.quiz_submitted:
-        return "failed"
-    if p.launched or p.pages_visited or p.last_activity is not None:
-        return "in progress"
-    return "not started"
 
 
 @dataclass(frozen=True)
@@ -130,108 +50,12 @@ class CompletionRow:
     on_roster: bool
 
 
-def completion_table(
-    learners: Iterable[LearnerProgress],
-    outcome_ids: Sequence[str],
-    *,
-    certificate_url: Callable[[str], str] | None = None,
-) -> list[CompletionRow]:
-    """One row per learner, sorted by name. `certificate_url(code)` builds the link."""
-    rows = []
-    for p in learners:
-        status = status_of(p)
-        code = p.certificate_code if status == "certified" else ""
-        rows.append(
-            CompletionRow(
-                user_id=p.user_id,
-                name=p.name,
-                email=p.email,
-                groups=tuple(p.groups),
-                status=status,
-                score=p.score,
-                outcomes=tuple((o, p.outcome_scores.get(o)) for o in outcome_ids),
-                minutes_spent=round(p.seconds_spent / 60),
-                last_activity=p.last_activity,
-                certificate_code=code,
-                certificate_url=certificate_url(code) if code and certificate_url else "",
-                on_roster=p.on_roster,
-            )
-        )
-    return sort_rows(rows, "name")
-
-
-def _utc(value: datetime | date) -> datetime:
+def utc(value: datetime | date) -> datetime:
+    """An aware UTC datetime; a date is its midnight, a naive datetime is taken as UTC (what
+    SQLite returns)."""
     if not isinstance(value, datetime):
         return datetime(value.year, value.month, value.day, tzinfo=UTC)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def filter_rows(
-    rows: Iterable[CompletionRow],
-    *,
-    status: str | Iterable[str] | None = None,
-    group: str | None = None,
-    active_since: datetime | date | None = None,
-    active_before: datetime | date | None = None,
-    search: str = "",
-) -> list[CompletionRow]:
-    """Filter by status (one or several), group, last-activity window and name/email text."""
-    statuses = {status} if isinstance(status, str) else set(status) if status else None
-    if statuses and not statuses <= set(STATUSES):
-        raise ValueError(f"unknown status: {sorted(statuses - set(STATUSES))}")
-    since = _utc(active_since) if active_since is not None else None
-    before = _utc(active_before) if active_before is not None else None
-    needle = search.casefold().strip()
-    out = []
-    for r in rows:
-        if statuses and r.status not in statuses:
-            continue
-        if group and group not in r.groups:
-            continue
-        if since or before:
-            if r.last_activity is None:
-                continue
-            when = _utc(r.last_activity)
-            if (since and when < since) or (before and when >= before):
-                continue
-        if needle and needle not in r.name.casefold() and needle not in r.email.casefold():
-            continue
-        out.append(r)
-    return out
-
-
-SORT_KEYS = ("name", "status", "score", "last_activity", "minutes_spent", "group")
-
-
-def sort_rows(
-    rows: Iterable[CompletionRow], key: str = "name", *, descending: bool = False
-) -> list[CompletionRow]:
-    """Sort by one column; rows without a value (no score, never active) always go last."""
-    if key not in SORT_KEYS:
-        raise ValueError(f"can't sort by {key!r}; one of {SORT_KEYS}")
-
-    def value(r: CompletionRow) -> Any:
-        if key == "status":
-            return _STATUS_RANK[r.status]
-        if key == "last_activity":
-            return _utc(r.last_activity) if r.last_activity else None
-        if key == "group":
-            return r.groups[0].casefold() if r.groups else None
-        if key == "name":
-            return r.name.casefold()
-        return getattr(r, key)
-
-    rows = list(rows)
-    present = [r for r in rows if value(r) is not None]
-    missing = [r for r in rows if value(r) is None]
-    present.sort(key=lambda r: (r.name.casefold(), r.user_id))  # stable tie-break
-    present.sort(key=value, reverse=descending)
-    return present + sorted(missing, key=lambda r: (r.name.casefold(), r.user_id))
-
-
-def status_counts(rows: Iterable[CompletionRow]) -> dict[str, int]:
-    counts = Counter(r.status for r in rows)
-    return {s: counts.get(s, 0) for s in STATUSES}
 
 
 def _percent(share: float | None) -> float | None:
@@ -279,16 +103,6 @@ def completion_csv(
 
 
 @dataclass(frozen=True)
-class AnswerRow:
-    """One scored answer: which learner, which question (and its outcome), right or not."""
-
-    learner_id: str
-    question_id: str
-    outcome_id: str
-    correct: bool
-
-
-@dataclass(frozen=True)
 class Item:
     """What the analysis is about: a question (with its outcome) or an outcome."""
 
@@ -327,24 +141,6 @@ def item_stats_from_counts(
         a, c = tally[item_id]
         out.append(ItemStat(item_id, item_id, a, c))
     return out
-
-
-def question_analysis(answers: Iterable[AnswerRow], questions: Sequence[Item]) -> list[ItemStat]:
-    answered: Counter[str] = Counter()
-    correct: Counter[str] = Counter()
-    for a in answers:
-        answered[a.question_id] += 1
-        correct[a.question_id] += bool(a.correct)
-    return item_stats_from_counts(((q, n, correct[q]) for q, n in answered.items()), questions)
-
-
-def outcome_analysis(answers: Iterable[AnswerRow], outcomes: Sequence[Item]) -> list[ItemStat]:
-    answered: Counter[str] = Counter()
-    correct: Counter[str] = Counter()
-    for a in answers:
-        answered[a.outcome_id] += 1
-        correct[a.outcome_id] += bool(a.correct)
-    return item_stats_from_counts(((o, n, correct[o]) for o, n in answered.items()), outcomes)
 
 
 def items_for_course(course: Any) -> tuple[list[Item], list[Item]]:
@@ -394,13 +190,6 @@ class EvaluationQuestionInfo:
 
 
 @dataclass(frozen=True)
-class EvaluationResponse:
-    learner_id: str
-    answers: Mapping[str, Any]  # question id -> True/False/"yes"/"no", 1..5, or text
-    submitted_at: datetime | None = None
-
-
-@dataclass(frozen=True)
 class YesNoStat:
     id: str
     prompt: str
@@ -442,22 +231,6 @@ class EvaluationSummary:
         return next((s.share_yes for s in self.yes_no if s.id == question_id), None)
 
 
-_YES = {"yes", "y", "true", "1"}
-_NO = {"no", "n", "false", "0"}
-
-
-def yes_no_value(value: Any) -> bool | None:
-    """True/False for the ways a yes-no answer is stored; None if unanswered or unreadable."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        return bool(value) if value in (0, 1) else None
-    if isinstance(value, str):
-        v = value.strip().casefold()
-        return True if v in _YES else False if v in _NO else None
-    return None
-
-
 def _questions(questions: Sequence[Any]) -> list[EvaluationQuestionInfo]:
     return [EvaluationQuestionInfo(q.id, q.type, q.prompt) for q in questions]
 
@@ -469,7 +242,7 @@ def evaluation_from_counts(
     comments: Iterable[Comment],
     questions: Sequence[Any],
 ) -> EvaluationSummary:
-    """Shape counts (from SQL or `evaluation_summary`) in the course's question order.
+    """Shape the counts `reports.data.evaluation` made in the course's question order.
 
     `yes_counts`: (question id, answered, yes); `rating_sums`: (question id, answered, sum).
     `questions`: the course's evaluation questions (anything with id, type, prompt).
@@ -490,50 +263,10 @@ def evaluation_from_counts(
                 comments,
                 key=lambda c: (
                     c.submitted_at is None,
-                    -_utc(c.submitted_at).timestamp() if c.submitted_at else 0,
+                    -utc(c.submitted_at).timestamp() if c.submitted_at else 0,
                 ),
             )
         ),
-    )
-
-
-def evaluation_summary(
-    responses: Iterable[EvaluationResponse], questions: Sequence[Any]
-) -> EvaluationSummary:
-    """Share answering yes per yes-no question, mean per rating, every non-empty comment
-    (newest first)."""
-    qs = _questions(questions)
-    yes_no = [q.id for q in qs if q.type == "yes-no"]
-    ratings = [q.id for q in qs if q.type == "rating"]
-    texts = [q.id for q in qs if q.type == "text"]
-    count = 0
-    yes_answered: Counter[str] = Counter()
-    yes_total: Counter[str] = Counter()
-    rating_answered: Counter[str] = Counter()
-    rating_total: Counter[str] = Counter()
-    comments: list[Comment] = []
-    for r in responses:
-        count += 1
-        for q in yes_no:
-            v = yes_no_value(r.answers.get(q))
-            if v is not None:
-                yes_answered[q] += 1
-                yes_total[q] += v
-        for q in ratings:
-            v = r.answers.get(q)
-            if isinstance(v, int | float) and not isinstance(v, bool):
-                rating_answered[q] += 1
-                rating_total[q] += int(v)
-        for q in texts:
-            v = r.answers.get(q)
-            if isinstance(v, str) and v.strip():
-                comments.append(Comment(q, v.strip(), r.submitted_at))
-    return evaluation_from_counts(
-        count,
-        ((q, yes_answered[q], yes_total[q]) for q in yes_no),
-        ((q, rating_answered[q], rating_total[q]) for q in ratings),
-        comments,
-        questions,
     )
 
 
@@ -585,7 +318,7 @@ def to_jsonable(value: Any) -> Any:
                 out[extra] = getattr(value, extra)
         return out
     if isinstance(value, datetime):
-        return _utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Mapping):

@@ -6,11 +6,11 @@
         s.add(...)
 
 Layout: db.py (engine, SQLite pragmas), models.py (tables), certificates.py, ratelimit.py,
-logins.py and invites.py (their tables: certificates, shared rate-limit counters, OIDC logins
-in flight, registration invites), migrate.py (Alembic from code,
-start-up check), keys.py (tool signing keys), platforms.py (registrations), records.py
-(launch upserts), cache.py (shared values with expiry: launch data, JWKS, access tokens),
-migrations/ (Alembic).
+logins.py, invites.py and live_sessions.py (their tables: certificates, shared rate-limit
+counters, OIDC logins in flight, registration invites, live sessions and their bookings),
+migrate.py (Alembic from code, start-up check), keys.py (tool signing keys), platforms.py
+(registrations), records.py (launch upserts), cache.py (shared values with expiry: launch
+data, JWKS, access tokens), migrations/ (Alembic).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from . import certificates as _certificates  # noqa: F401  (its tables join Base.metadata)
 from . import invites as _invites  # noqa: F401  (its table joins Base.metadata)
+from . import live_sessions as _live_sessions  # noqa: F401  (its tables join Base.metadata)
 from . import logins as _logins  # noqa: F401  (its table joins Base.metadata)
 from . import ratelimit as _ratelimit  # noqa: F401  (its table joins Base.metadata)
 from .db import READ_ONLY, database_url, is_sqlite, make_engine, session_factory

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -16,6 +17,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from .faults import discard_broken_connections
 
 DEFAULT_SQLITE = Path("instance") / "lmspack.sqlite"
 
@@ -32,8 +35,9 @@ def database_url(url: str | None = None) -> str:
     return url
 
 
-def make_engine(url: str | None = None, **kwargs) -> Engine:
-    """An engine with the settings the tool relies on (WAL, busy timeout, foreign keys)."""
+def make_engine(url: str | None = None, *, busy_timeout: float = 10.0, **kwargs) -> Engine:
+    """An engine with the settings the tool relies on (WAL, busy timeout, foreign keys).
+    `busy_timeout`: seconds a SQLite write waits for the lock before it is a fault (503)."""
     url = database_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -41,9 +45,10 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
         if db and db != ":memory:":
             Path(db).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, connect_args={"timeout": 10, "check_same_thread": False}, **kwargs
+            url, connect_args={"timeout": busy_timeout, "check_same_thread": False}, **kwargs
         )
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", partial(_sqlite_pragmas, busy_ms=int(busy_timeout * 1000)))
+        discard_broken_connections(engine)
         # pysqlite's own transaction handling is switched off (see _sqlite_pragmas) and every
         # transaction takes the write lock up front: a deferred transaction that read and then
         # writes after another writer committed fails at once (SQLITE_BUSY_SNAPSHOT) instead
@@ -57,7 +62,9 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
     # + 1; at most 10 each keeps 5 workers well under PostgreSQL's default max_connections.
     kwargs.setdefault("pool_size", 5)
     kwargs.setdefault("max_overflow", 5)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    discard_broken_connections(engine)
+    return engine
 
 
 READ_ONLY = "lmspack_read_only"
@@ -76,12 +83,12 @@ def _decode_text(raw: bytes) -> str:
     return raw.decode("utf-8", "replace")
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
+def _sqlite_pragmas(dbapi_conn, _record, busy_ms: int = 10000) -> None:
     dbapi_conn.isolation_level = None  # autocommit at the driver; SQLAlchemy emits BEGIN
     dbapi_conn.text_factory = _decode_text
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute(f"PRAGMA busy_timeout={busy_ms}")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()

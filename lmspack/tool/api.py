@@ -32,8 +32,8 @@ itself and a page on another site cannot set without a CORS preflight this tool 
     POST /api/v1/session         a fresh launch token for this launch: {token, expiresAt}
                                  (401 once the session is LMSPACK_SESSION_MAX_AGE old)
 
-Issue 5: when a call that changes the attempt meets the course's certificate rules, the
-certificate is issued in the same transaction (lmspack.certificates.issue, once per attempt);
+When a call that changes the attempt meets the course's certificate rules, the
+certificate is issued in the same transaction (lmspack.attempts.progress, once per attempt);
 GET /attempt and the responses of those calls carry `certificate`: null or {code, issuedAt,
 revoked, urls{verify, pdf, badge}}.
 
@@ -58,33 +58,21 @@ import functools
 from typing import Any
 
 from flask import Blueprint, abort, current_app, g, jsonify, request
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import grades
 from ..attempts import progress, review, scoring, shuffle
 from ..store.models import Attempt, User, utcnow
-from .app import base_url, db, sites, tool_config
+from ..store.names import learner_name
 from .certificates import attempt_certificate, certificate_view
+from .context import base_url, db, sites, tool_config
 from .json_input import BodyError, parse_body
+from .launch_attempt import launch_attempt
 from .launch_token import LaunchClaims, current_launch, refresh_launch_token
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 MAX_BODY = 256 * 1024
-
-
-@bp.record_once
-def _setup(state) -> None:
-    app = state.app
-    if "lmspack.grades" not in app.extensions:
-        app.extensions["lmspack.grades"] = grades.BackgroundSender(
-            app.extensions["lmspack.store"],
-            timeout=app.extensions["lmspack.config"].http_timeout,
-            poll=float(app.config.get("GRADES_POLL_SECONDS", 60)),
-        )
-        app.extensions["lmspack.grades"].enabled = bool(app.config.get("GRADES_BACKGROUND", True))
-        app.before_request(app.extensions["lmspack.grades"].ensure_started)
 
 
 @bp.after_request
@@ -130,30 +118,10 @@ def _json_body() -> Any:
 
 
 def _attempt(session: Session, launch: LaunchClaims, *, lock: bool) -> Attempt:
-    """The token's attempt, found by every id the token carries; locked for writing."""
+    """The token's attempt (launch_attempt); locked for writing."""
     if launch.attempt_id is None:
         abort(403, description="This launch has no attempt (an instructor's preview).")
-    where = (
-        Attempt.id == launch.attempt_id,
-        Attempt.user_id == launch.user_id,
-        Attempt.platform_id == launch.platform_id,
-        Attempt.context_id == launch.context_id,
-        Attempt.resource_link_id == launch.resource_link_id,
-        Attempt.course_id == launch.course_id,
-    )
-    if lock:
-        if session.get_bind().dialect.name == "postgresql":
-            attempt = session.scalar(select(Attempt).where(*where).with_for_update())
-        else:  # SQLite: take the write lock first, so the read below is not a stale snapshot
-            session.execute(
-                update(Attempt)
-                .where(*where)
-                .values(launches=Attempt.launches)
-                .execution_options(synchronize_session=False)
-            )
-            attempt = session.scalar(select(Attempt).where(*where))
-    else:
-        attempt = session.scalar(select(Attempt).where(*where))
+    attempt = launch_attempt(session, launch, lock=lock)
     if attempt is None:
         abort(403, description="This launch does not match an attempt here.")
     return attempt
@@ -192,10 +160,7 @@ def _learner_name(session: Session, launch: LaunchClaims) -> str:
     user = session.scalar(
         select(User).where(User.id == launch.user_id, User.platform_id == launch.platform_id)
     )
-    if user is None:
-        return ""
-    full = " ".join(p for p in (user.given_name, user.family_name) if p)
-    return full or user.name or ""
+    return learner_name(user)  # the platform's name only: the player asks for one without it
 
 
 def _input(fn, *args):

@@ -23,19 +23,18 @@ from ..reports.summaries import is_learner
 from ..store import records
 from ..store.certificates import Attendance, Certificate
 from ..store.models import Attempt, RosterMember, User
-from .admin import STATUS_LABELS as ATTEMPT_STATUS
-from .app import base_url, db, read_db
+from ..store.names import learner_name
+from .admin_scope import ATTEMPT_STATUS_LABELS, NO_STORE, nav, scope, token
+from .context import base_url, db, read_db
 from .csrf import check_form_token
 from .launch_token import require_launch
-from .reports import NO_STORE, _nav, _scope, _token
 
 bp = Blueprint("attendance", __name__)
 
 
-
 def _scope_live(context_id: int):
-    """The reports' scope check, for a course that has a live session."""
-    launch, ctx, course = _scope(context_id)
+    """The admin pages' scope check, for a course that has a live session."""
+    launch, ctx, course = scope(context_id)
     if not course.cpd.live_session_minutes:
         abort(404, description="This course has no live session.")
     return launch, ctx, course
@@ -84,9 +83,9 @@ def _learners(session, platform_id: int, context_id: int, course_id: str) -> lis
             {
                 "id": user.id,
                 "member": None,
-                "name": issue.learner_name(user, attempt.state) or user.sub,
+                "name": learner_name(user, attempt.state) or user.sub,
                 "email": user.email or "",
-                "status": ATTEMPT_STATUS.get(attempt.status, attempt.status),
+                "status": ATTEMPT_STATUS_LABELS.get(attempt.status, attempt.status),
                 "attended": (attended.get(user.sub) or (None, None))[1],
                 "certificate": None,
             },
@@ -104,9 +103,9 @@ def _learners(session, platform_id: int, context_id: int, course_id: str) -> lis
         out[m.sub] = {
             "id": uid,
             "member": None if uid else m.id,
-            "name": issue.learner_name(m, None) or m.sub,
+            "name": learner_name(m, None) or m.sub,
             "email": m.email or "",
-            "status": ATTEMPT_STATUS["not_attempted"],
+            "status": ATTEMPT_STATUS_LABELS["not_attempted"],
             "attended": on,
             "certificate": None,
         }
@@ -133,8 +132,8 @@ def attendance(context_id: int):
         done=request.args.get("done", ""),
         recorded=request.args.get("n", ""),
         issued=request.args.get("issued", ""),
-        nav=_nav(ctx.id),
-        token=_token(),
+        nav=nav(ctx.id),
+        token=token(),
     ), NO_STORE
 
 
@@ -178,7 +177,7 @@ def attendance_record(context_id: int):
         url_for(
             "attendance.attendance",
             context_id=ctx.id,
-            t=_token(),
+            t=token(),
             done=action,
             n=len(recorded),
             issued=len(issued),

@@ -44,8 +44,10 @@ from ..certificates.snapshot import hours_and_minutes
 from ..store import keys as tool_keys
 from ..store import ratelimit
 from ..store.certificates import Certificate
-from ..store.models import Attempt, User
-from .app import base_url, db, read_db, sites
+from ..store.models import User
+from ..store.names import learner_name
+from .context import base_url, db, read_db, sites
+from .launch_attempt import launch_attempt
 from .launch_token import require_launch
 
 bp = Blueprint("certificates", __name__)
@@ -265,15 +267,7 @@ def _learner_attempt():
     if launch.attempt_id is None:
         abort(403, description="An instructor's preview has no CPD record.")
     s = read_db()
-    attempt = s.scalar(
-        select(Attempt).where(
-            Attempt.id == launch.attempt_id,
-            Attempt.user_id == launch.user_id,
-            Attempt.platform_id == launch.platform_id,
-            Attempt.context_id == launch.context_id,
-            Attempt.resource_link_id == launch.resource_link_id,
-        )
-    )
+    attempt = launch_attempt(s, launch)
     site = sites().get(launch.course_id)
     if attempt is None or site is None:
         abort(404, description="No attempt of this course for your launch.")
@@ -289,7 +283,7 @@ def _record():
     last = state.get("last")
     rec = record_for(
         course,
-        learner_name=issue.learner_name(user, state) or "",
+        learner_name=learner_name(user, state) or "",
         prework_completed_on=attempt.completed_at,
         score=int(last["score"]) if last else None,
         answers=dict(state.get("reflections") or {}),
@@ -304,9 +298,13 @@ def _record():
 def record_page():
     rec = _record()
     token = request.args.get("t", "")
+    from .sessions import learner_summary  # issue 12: the learner's live session
+
+    site = sites().get(g.launch.course_id)
     return render_template(
         "record.html",
         r=rec,
+        live=learner_summary(read_db(), g.launch, site.course) if site else None,
         hm=hours_and_minutes,
         reminder=PRIVACY_REMINDER,
         pdf_url=url_for("certificates.record_download_pdf", t=token),

@@ -5,6 +5,10 @@
     lmspack keys rotate [--grace-days N] [--now] | keys list
     lmspack serve [--workers N] [--bind HOST:PORT] [--dev]
     lmspack grades send [--now]|status|retry|prune
+    lmspack certificates list|show|revoke|reissue|attend|export        (cli_certificates.py)
+    lmspack report completions|outcomes|evaluation                     (cli_reports.py)
+    lmspack attempts ...                                               (cli_attempts.py)
+    lmspack sessions add|list|cancel --context ID ...                  (cli_sessions.py)
 
 All use DATABASE_URL (default: instance/lmspack.sqlite) unless --database-url is given.
 Imports are lazy so `lmspack build` does not load Flask or SQLAlchemy.
@@ -18,23 +22,23 @@ from pathlib import Path
 import click
 
 from .cli_attempts import attempts_group
-from .cli_common import db_option, load_config
-from .cli_common import open_store as _store
+from .cli_certificates import certificates_group
+from .cli_common import db_option, load_config, open_store
+from .cli_platforms import platform_group
+from .cli_reports import report_cmd
+from .cli_sessions import sessions_group
 
 
 def register(main: click.Group) -> None:
-    from .cli_platforms import platform_group
-
     main.add_command(db_group)
     main.add_command(platform_group)
     main.add_command(keys_group)
     main.add_command(serve)
     main.add_command(grades_group)
-    from .cli_reports import certificates_group, report_cmd  # issue 5
-
     main.add_command(certificates_group)
     main.add_command(report_cmd)
     main.add_command(attempts_group)
+    main.add_command(sessions_group)  # issue 12: live sessions
 
 
 # --------------------------------------------------------------------------- db
@@ -51,7 +55,7 @@ def db_upgrade(database_url: str | None) -> None:
     """Create or migrate the database to this version's schema (and make the first key)."""
     from ..store.migrate import current_revision, head_revision
 
-    store = _store(database_url, migrated=False)
+    store = open_store(database_url, migrated=False)
     before = current_revision(store.engine)
     for line in store.upgrade():
         click.echo(line)
@@ -92,16 +96,14 @@ def keys_rotate(grace_days: float, sign_now: bool, database_url: str | None) -> 
     """Publish a new signing key; the previous one stays in the JWKS for the grace period."""
     from ..store import keys
 
-    store = _store(database_url)
+    store = open_store(database_url)
     with store.transaction() as s:
         new, old = keys.rotate(s, grace_days, sign_after=0 if sign_now else keys.SIGN_AFTER)
         pruned = keys.prune_retired(s)
         when = "now" if sign_now else f"in {keys.SIGN_AFTER // 60} minutes"
         click.echo(f"New signing key {new.kid}: published now, signs {when}")
         for kid in old:
-            click.echo(
-                f"Key {kid} stays published for {grace_days:g} days after the new key signs"
-            )
+            click.echo(f"Key {kid} stays published for {grace_days:g} days after the new key signs")
         if pruned:
             click.echo(f"Deleted {pruned} key(s) past their grace period")
 
@@ -115,7 +117,7 @@ def keys_list(database_url: str | None) -> None:
     from ..store import keys
     from ..store.models import ToolKey, utcnow
 
-    store = _store(database_url)
+    store = open_store(database_url)
     with store.transaction() as s:
         signing = keys.signing_key(s).kid
         now = utcnow()
@@ -163,7 +165,7 @@ def serve(bind, workers, threads, dev, course, database_url) -> None:
         raise click.BadParameter(f"{bind!r} is not HOST:PORT", param_hint="--bind")
     _check_course(Path(cfg.course))
     _check_port(host or "127.0.0.1", int(port))
-    store = _store(cfg.database_url or None, migrated=False)
+    store = open_store(cfg.database_url or None, migrated=False)
     try:
         store.check_migrated()
     except NotMigrated as exc:
@@ -236,7 +238,7 @@ def grades_send(limit: int, timeout: float | None, due_now: bool, database_url: 
     """Send what is due now, once (safe alongside running servers; cron-friendly)."""
     from ..grades import make_due, send_all
 
-    store = _store(database_url)
+    store = open_store(database_url)
     if due_now:
         click.echo(f"{make_due(store)} grade(s) waiting on a backoff made due now")
     report = send_all(store, limit=limit, timeout=timeout or load_config().http_timeout)
@@ -255,7 +257,7 @@ def grades_status(as_json: bool, show: int, database_url: str | None) -> None:
 
     from ..grades import status
 
-    data = status(_store(database_url), show=show)
+    data = status(open_store(database_url), show=show)
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
@@ -292,7 +294,7 @@ def grades_prune(days: float, database_url: str | None) -> None:
 
     from ..grades import prune
 
-    n = prune(_store(database_url), timedelta(days=days))
+    n = prune(open_store(database_url), timedelta(days=days))
     click.echo(f"{n} old grade row(s) deleted")
 
 
@@ -303,5 +305,5 @@ def grades_retry(ids: tuple[int, ...], database_url: str | None) -> None:
     """Put failed rows (all, or IDS) back in the queue."""
     from ..grades import retry_failed
 
-    n = retry_failed(_store(database_url), list(ids) or None)
+    n = retry_failed(open_store(database_url), list(ids) or None)
     click.echo(f"{n} failed grade(s) requeued")

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, abort, g, redirect
 
-from .app import base_url, sites
+from .context import base_url, sites
 from .launch_token import current_launch, token_from_request
 
 bp = Blueprint("course", __name__)

@@ -1,4 +1,4 @@
-"""The Content-Security-Policy of every page the tool serves (issue 18 item 5).
+"""The Content-Security-Policy of every page the tool serves.
 
     resp.headers["Content-Security-Policy"] = policy(frame_ancestors, connect=[api_origin])
 

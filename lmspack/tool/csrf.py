@@ -31,6 +31,8 @@ from __future__ import annotations
 from flask import abort, current_app, g, make_response, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from .errors import error_page
+
 FIELD = "csrf_token"
 SALT = "lmspack admin form v1"
 MAX_AGE = 4 * 3600  # seconds; FORM_TOKEN_MAX_AGE in the Flask config overrides it
@@ -53,7 +55,6 @@ def form_token(endpoint: str, **url_args) -> str:
 
 
 def _refuse(message: str) -> None:
-    from .app import error_page
 
     abort(
         make_response(

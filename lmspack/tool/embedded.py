@@ -1,19 +1,21 @@
-"""The launch inside the platform's frame when the browser keeps cookies from the tool (issue 16).
+"""The launch inside the platform's frame when the browser withholds the tool's cookies there
+(third-party cookies blocked or partitioned).
 
 Inside Moodle's iframe the tool is a third party. The login's state normally comes back in
 its cookie (`Secure; SameSite=None; Partitioned` over HTTPS, which Chromium's third-party
 cookie blocking lets through). Where no cookie comes back, the login page (`login_page`,
 script `static/login-state.js`) has also kept a *proof* of the login in this browser: in the
 platform's storage through postMessage when the platform offers it (1EdTech "LTI Client Side
-postMessages": `lti.capabilities`, `lti.put_data`, `lti.get_data`), in the frame's own
-(partitioned) sessionStorage/localStorage, or, after the learner allowed it with one click,
-in a cookie the Storage Access API let through. The launch then answers a small page
-(`completion_page`, script `static/launch-proof.js`) that reads the proof back in the same
-browser and posts the launch again with it; `check_proof` accepts it only from the tool's own
-page (Origin and Sec-Fetch-Site), so another site cannot post a launch with a proof it saw in
-its own browser (login CSRF). The login row is still consumed once, and the id_token's nonce
-must still be that login's nonce (message_launch.validate_nonce): only the state's source
-changes. Where nothing works, the learner gets a plain message and a new window.
+postMessages": `lti.capabilities`, `lti.put_data`, `lti.get_data`), in a (partitioned) cookie
+the page sets itself, in the frame's own (partitioned) sessionStorage/localStorage, or, after
+the learner allowed it with one click, in a cookie the Storage Access API let through. The
+launch then answers a small page (`completion_page`, script `static/launch-proof.js`) that
+reads the proof back in the same browser and posts the launch again with it; `check_proof`
+accepts it only from the tool's own page (Origin and Sec-Fetch-Site), so another site cannot
+post a launch with a proof it saw in its own browser (login CSRF). The login row is still
+consumed once, and the id_token's nonce must still be that login's nonce
+(message_launch.validate_nonce): only the state's source changes. Where nothing works, the
+learner gets a plain message and a new window.
 """
 
 from __future__ import annotations

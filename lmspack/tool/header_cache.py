@@ -1,10 +1,10 @@
 """Per-process copies of what a response's headers need: the launch's platform's addresses
-for `frame-ancestors` (app.allow_framing_by_platform), re-read from the store after TTL
+for `frame-ancestors` (framing.allow_framing_by_platform), re-read from the store after TTL
 seconds, and the origins of the few URLs every page names (`origin_of`).
 
 Every page of a launch (the course page, the CPD record, the API) may be framed by its own
 platform; reading that platform's row on each of them cost a database round trip per page.
-The copy is kept as long as the list of all platforms' origins already is (app.ORIGINS_TTL):
+The copy is kept as long as the list of all platforms' origins already is (framing.ORIGINS_TTL):
 a header, never a decision to accept a launch, and a platform that is new to this process is
 always read from the store.
 """

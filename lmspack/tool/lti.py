@@ -15,22 +15,14 @@ from pylti1p3.exception import OIDCException
 from pylti1p3.lineitem import LineItem
 from sqlalchemy import delete, text
 
-from ..lti.outbound import OutboundPolicy
 from ..printable import problem
 from ..store import cache, records
 from ..store import keys as tool_keys
 from ..store.models import CacheEntry
-from . import embedded
-from .app import (
-    allow_framing_by,
-    base_url,
-    db,
-    error_page,
-    read_db,
-    sites,
-    store,
-    tool_config,
-)
+from . import embedded, registration
+from .context import base_url, db, outbound_policy, read_db, sites, store, tool_config
+from .errors import error_page
+from .framing import allow_framing_by
 from .launch_token import LaunchClaims, issue_launch_token
 from .message_launch import ToolMessageLaunch
 from .pylti import (
@@ -45,6 +37,7 @@ from .pylti import (
 )
 
 bp = Blueprint("lti", __name__)
+registration.attach(bp)
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 DEEP_LINK_SALT = "lmspack deep link ticket"
@@ -53,12 +46,6 @@ COURSE_PARAM = "lmspack_course"
 
 def launch_url() -> str:
     return base_url() + "/lti/launch"
-
-
-def outbound_policy() -> OutboundPolicy:
-    """What the tool may fetch at addresses a platform named (see lmspack.lti.outbound)."""
-    cfg = tool_config()
-    return OutboundPolicy.for_tool(cfg.base_url, allow_private=cfg.allow_private_platforms)
 
 
 def _check_target(target: object, where: str) -> None:
@@ -126,7 +113,7 @@ def login():
     assert conf.platform is not None  # validate_oidc_login found it
     oidc.pass_params_to_launch({"platform_id": conf.platform.id})  # stored with state and nonce
     if tool_config().cookie_check and not req.get_param("lti1p3_new_window"):
-        # in the platform's frame: keep the login's proof where this browser allows (issue 16)
+        # in the platform's frame: keep the login's proof where this browser allows
         _p, new_window = oidc.get_cookies_allowed_js_check_params()
         auth_url = oidc.get_redirect_object(launch_url()).get_redirect_url()
         resp = embedded.login_page(
@@ -375,4 +362,3 @@ def launch_get():
     abort(405, description="A launch arrives by POST from your learning platform.")
 
 
-from . import registration  # noqa: E402,F401  (adds /lti/register to this blueprint)

@@ -60,7 +60,7 @@ class DbLaunchDataStorage(LaunchDataStorage[t.Any]):
         # Over plain HTTP (development, tests on loopback) browsers drop SameSite=None
         # cookies, so keys are not bound to a session cookie there (as pylti1p3's cache
         # storage does). Over HTTPS they are, except at a launch that brought no session
-        # cookie (a platform's frame that sends the tool no cookie, issue 16: its state is
+        # cookie (a platform's frame that sends the tool no cookie: its state is
         # proved another way, embedded.py); the deep-linking ticket still guards that data.
         if self._request is not None and not self._request.is_secure():
             return None

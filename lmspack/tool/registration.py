@@ -32,14 +32,14 @@ import hmac
 from urllib.parse import urlsplit
 
 import requests
-from flask import render_template, request
+from flask import Blueprint, render_template, request
 from requests_hardened.ip_filter import InvalidIPAddress, filter_host
 
 from ..lti.outbound import OutboundError, OutboundPolicy, fetch_json, guarded_session
-from ..store import invites
-from ..store import platforms as reg
-from .app import allow_framing_by, base_url, db, error_page, read_db, sites, tool_config
-from .lti import bp, outbound_policy
+from ..store import invites, platforms
+from .context import base_url, db, outbound_policy, read_db, sites, tool_config
+from .errors import error_page
+from .framing import allow_framing_by
 from .pylti import LaunchError
 
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
@@ -68,7 +68,6 @@ class RegistrationError(LaunchError):
         self.hint = hint
 
 
-@bp.errorhandler(RegistrationError)
 def _registration_error(exc: RegistrationError):
     title = "Registration needs an invite" if exc.status == 403 else "Registration failed"
     return error_page(exc.status, str(exc), title=title, hint=exc.hint)
@@ -198,7 +197,6 @@ def _check_endpoint(policy: OutboundPolicy, what: str, url: str) -> None:
         ) from None
 
 
-@bp.get("/lti/register")
 def register():
     via, token = _access()
     config_url = request.args.get("openid_configuration", "")
@@ -291,10 +289,10 @@ def _register(policy: OutboundPolicy, config_url: str, via: str, spent):
         f"{str(product or 'platform')[:60]} at {urlsplit(issuer).netloc}"
     )
     session = db()
-    platform = reg.find_platform(session, issuer, str(client_id))
+    platform = platforms.find_platform(session, issuer, str(client_id))
     if platform is None:
         try:
-            platform = reg.add_platform(
+            platform = platforms.add_platform(
                 session,
                 name=name,
                 issuer=issuer,
@@ -306,8 +304,15 @@ def _register(policy: OutboundPolicy, config_url: str, via: str, spent):
                 added_via=via,
                 invite_name=spent.name if spent is not None else None,
             )
-        except reg.PlatformError as exc:
+        except platforms.PlatformError as exc:
             raise RegistrationError(f"The platform's configuration is not usable: {exc}.") from exc
     if deployment_id:
-        reg.add_deployment(session, platform, str(deployment_id))
+        platforms.add_deployment(session, platform, str(deployment_id))
     return platform, deployment_id
+
+
+def attach(bp: Blueprint) -> None:
+    """GET /lti/register (endpoint `lti.register`) and its administrator-facing error page,
+    on the `lti` blueprint, which owns every /lti/ address."""
+    bp.register_error_handler(RegistrationError, _registration_error)
+    bp.add_url_rule("/lti/register", view_func=register, methods=["GET"])

@@ -37,12 +37,14 @@ from flask import Blueprint, Response, abort, g, redirect, render_template, requ
 from ..certificates import issue
 from ..certificates.evidence import pack_chunks
 from ..printable import problem
-from ..reports import data
-from ..reports import summaries as S
+from ..reports import data, summaries
 from ..reports.csv import csv_bytes
-from .app import base_url, db, read_db, sites, store
+from ..store.certificates import Certificate
+from .admin_scope import NO_STORE, REPORT_STATUS_LABELS, link, nav, scope, token
+from .context import base_url, db, read_db, store, tool_config
 from .csrf import check_form_token, form_token
 from .launch_token import require_launch
+from .roster import RosterError, sync_roster
 
 bp = Blueprint("reports", __name__)
 bp.add_app_template_global(form_token, "csrf_token")
@@ -52,36 +54,6 @@ COMMENTS_PER_PAGE = 50  # the CSV has them all
 # Certificates per evidence-pack zip from the web. They are made one at a time in the
 # request (~60-170 ms each on 2 cores): a part stays well within the worker's 60 s timeout.
 PACK_PART = 200
-NO_STORE = {"Cache-Control": "no-store"}
-STATUS_LABELS = {
-    "not started": "Not started",
-    "in progress": "In progress",
-    "failed": "Not passed",
-    "passed": "Passed",
-    "certified": "Certified",
-}
-
-
-def _scope(context_id: int):
-    """The launch's platform and context, checked against the URL; the course it serves."""
-    launch = g.launch
-    if launch.context_id != context_id:
-        abort(403, description="Your launch is for another course; open this page from there.")
-    ctx = data.find_context(read_db(), launch.platform_id, context_id)
-    if ctx is None:
-        abort(404, description="No such course.")
-    site = sites().get(launch.course_id)
-    if site is None:
-        abort(404, description="This tool no longer serves this course.")
-    return launch, ctx, site.course
-
-
-def _token() -> str:
-    return request.args.get("t", "")
-
-
-def _link(endpoint: str, **params) -> str:
-    return url_for(endpoint, **params, t=_token())
 
 
 def _csv(name: str, header, rows) -> Response:
@@ -105,11 +77,11 @@ def _date(value: str | None) -> date | None:
 def _filters():
     a = request.args
     statuses = [s for s in a.getlist("status") if s]
-    bad = [s for s in statuses if s not in S.STATUSES]
+    bad = [s for s in statuses if s not in summaries.STATUSES]
     if bad:
         abort(400, description=f"Unknown status {bad[0][:30]!r}.")
     sort = a.get("sort", "name")
-    if sort not in S.SORT_KEYS:
+    if sort not in summaries.SORT_KEYS:
         abort(400, description=f"Cannot sort by {sort[:30]!r}.")
     return {
         "status": statuses,
@@ -127,7 +99,7 @@ def _completion_rows(launch, ctx, course, f, *, certificate_url=None, with_outco
         return (
             url_for("reports.certificate_admin", context_id=ctx.id, code=code)
             + "?"
-            + (urlencode({"t": _token()}))
+            + (urlencode({"t": token()}))
         )
 
     report = data.completion(
@@ -169,7 +141,7 @@ def page_url(n: int) -> str:
 @bp.get("/admin/<int:context_id>/completions")
 @require_launch("instructor")
 def completions(context_id: int):
-    launch, ctx, course = _scope(context_id)
+    launch, ctx, course = scope(context_id)
     f = _filters()
     report, rows = _completion_rows(launch, ctx, course, f, with_outcomes=False)
     page_rows, page, pages = _page_of(rows, PER_PAGE)
@@ -202,32 +174,32 @@ def completions(context_id: int):
         pack_links=_pack_links(ctx.id),
         pack_part=PACK_PART,
         query=query,
-        labels=STATUS_LABELS,
-        statuses=S.STATUSES,
-        sort_keys=S.SORT_KEYS,
+        labels=REPORT_STATUS_LABELS,
+        statuses=summaries.STATUSES,
+        sort_keys=summaries.SORT_KEYS,
         roster_fetched_at=report.roster_fetched_at,
-        nav=_nav(ctx.id),
-        token=_token(),
+        nav=nav(ctx.id),
+        token=token(),
     ), NO_STORE
 
 
 @bp.get("/admin/<int:context_id>/completions.csv")
 @require_launch("instructor")
 def completions_csv(context_id: int):
-    launch, ctx, course = _scope(context_id)
+    launch, ctx, course = scope(context_id)
     # the CSV carries public verification links, not links to admin pages
     root = base_url()  # read now: the rows are made while the response streams
     report, rows = _completion_rows(
         launch, ctx, course, _filters(), certificate_url=lambda code: issue.verify_url(root, code)
     )
-    header, body = S.completion_csv(report.completion_rows(rows), report.outcome_ids)
+    header, body = summaries.completion_csv(report.completion_rows(rows), report.outcome_ids)
     return _csv(f"completions-{ctx.id}.csv", header, body)
 
 
 @bp.get("/admin/<int:context_id>/outcomes")
 @require_launch("instructor")
 def outcomes(context_id: int):
-    launch, ctx, course = _scope(context_id)
+    launch, ctx, course = scope(context_id)
     o_stats, q_stats = data.analysis(read_db(), launch.platform_id, ctx.id, course)
     return render_template(
         "report_outcomes.html",
@@ -235,24 +207,24 @@ def outcomes(context_id: int):
         course=course,
         outcomes=o_stats,
         questions=q_stats,
-        hardest=S.hardest(q_stats)[:5],
-        nav=_nav(ctx.id),
+        hardest=summaries.hardest(q_stats)[:5],
+        nav=nav(ctx.id),
     ), NO_STORE
 
 
 @bp.get("/admin/<int:context_id>/outcomes.csv")
 @require_launch("instructor")
 def outcomes_csv(context_id: int):
-    launch, ctx, course = _scope(context_id)
+    launch, ctx, course = scope(context_id)
     o_stats, q_stats = data.analysis(read_db(), launch.platform_id, ctx.id, course)
-    header, body = S.analysis_csv(o_stats, q_stats)
+    header, body = summaries.analysis_csv(o_stats, q_stats)
     return _csv(f"outcomes-{ctx.id}.csv", header, body)
 
 
 @bp.get("/admin/<int:context_id>/evaluation")
 @require_launch("instructor")
 def evaluation(context_id: int):
-    launch, ctx, course = _scope(context_id)
+    launch, ctx, course = scope(context_id)
     summary = data.evaluation(read_db(), launch.platform_id, ctx.id, course)
     comments, page, pages = _page_of(summary.comments, COMMENTS_PER_PAGE)
     return render_template(
@@ -265,16 +237,16 @@ def evaluation(context_id: int):
         page=page,
         pages=pages,
         page_url=page_url,
-        nav=_nav(ctx.id),
+        nav=nav(ctx.id),
     ), NO_STORE
 
 
 @bp.get("/admin/<int:context_id>/evaluation.csv")
 @require_launch("instructor")
 def evaluation_csv(context_id: int):
-    launch, ctx, course = _scope(context_id)
+    launch, ctx, course = scope(context_id)
     summary = data.evaluation(read_db(), launch.platform_id, ctx.id, course)
-    header, body = S.evaluation_csv(summary)
+    header, body = summaries.evaluation_csv(summary)
     return _csv(f"evaluation-{ctx.id}.csv", header, body)
 
 
@@ -288,7 +260,7 @@ def certificates_zip(context_id: int):
     in parts of PACK_PART (?part=N) by learner name. Streamed while the PDFs are made here,
     one at a time (a web worker doesn't start processes; `lmspack certificates export` makes
     one zip of any size on every CPU)."""
-    launch, ctx, _course = _scope(context_id)
+    launch, ctx, _course = scope(context_id)
     items = issue.issued_in(read_db(), launch.platform_id, ctx.id)
     if not items:
         abort(404, description="No certificates have been issued in this course yet.")
@@ -313,13 +285,13 @@ def _pack_links(ctx_id: int) -> list[tuple[str, str]]:
         return [
             (
                 "Download every certificate (zip)",
-                _link("reports.certificates_zip", context_id=ctx_id),
+                link("reports.certificates_zip", context_id=ctx_id),
             )
         ]
     return [
         (
             f"Part {n} of {parts} (zip)",
-            _link("reports.certificates_zip", context_id=ctx_id, part=n),
+            link("reports.certificates_zip", context_id=ctx_id, part=n),
         )
         for n in range(1, parts + 1)
     ]
@@ -335,12 +307,10 @@ def _scoped_certificate(session, launch, ctx, code: str):
 @bp.get("/admin/<int:context_id>/certificates/<code>")
 @require_launch("instructor")
 def certificate_admin(context_id: int, code: str):
-    launch, ctx, _course = _scope(context_id)
+    launch, ctx, _course = scope(context_id)
     cert = _scoped_certificate(read_db(), launch, ctx, code)
     replacement = None
     if cert.replaced_by:
-        from ..store.certificates import Certificate
-
         replacement = read_db().get(Certificate, cert.replaced_by)
         if replacement is not None and replacement.platform_id != launch.platform_id:
             replacement = None
@@ -351,14 +321,14 @@ def certificate_admin(context_id: int, code: str):
         s=issue.snapshot_of(cert),
         replacement=replacement,
         verify_url=issue.verify_url(base_url(), cert.code),
-        revoke_url=_link("reports.certificate_revoke", context_id=ctx.id, code=cert.code),
-        reissue_url=_link("reports.certificate_reissue", context_id=ctx.id, code=cert.code),
+        revoke_url=link("reports.certificate_revoke", context_id=ctx.id, code=cert.code),
+        reissue_url=link("reports.certificate_reissue", context_id=ctx.id, code=cert.code),
         replacement_url=(
-            _link("reports.certificate_admin", context_id=ctx.id, code=replacement.code)
+            link("reports.certificate_admin", context_id=ctx.id, code=replacement.code)
             if replacement
             else ""
         ),
-        nav=_nav(ctx.id),
+        nav=nav(ctx.id),
         done=request.args.get("done", ""),
     ), NO_STORE
 
@@ -382,14 +352,14 @@ def _reason() -> str:
 @bp.post("/admin/<int:context_id>/certificates/<code>/revoke")
 @require_launch("instructor")
 def certificate_revoke(context_id: int, code: str):
-    launch, ctx, _course = _scope(context_id)
+    launch, ctx, _course = scope(context_id)
     session = db()
     cert = _scoped_certificate(session, launch, ctx, code)
     check_form_token()
     issue.revoke(session, cert, _reason())
     session.commit()
     return redirect(
-        _link("reports.certificate_admin", context_id=ctx.id, code=cert.code, done="revoked"),
+        link("reports.certificate_admin", context_id=ctx.id, code=cert.code, done="revoked"),
         code=303,
     )
 
@@ -397,7 +367,7 @@ def certificate_revoke(context_id: int, code: str):
 @bp.post("/admin/<int:context_id>/certificates/<code>/reissue")
 @require_launch("instructor")
 def certificate_reissue(context_id: int, code: str):
-    launch, ctx, course = _scope(context_id)
+    launch, ctx, course = scope(context_id)
     session = db()
     cert = _scoped_certificate(session, launch, ctx, code)
     check_form_token()
@@ -409,7 +379,7 @@ def certificate_reissue(context_id: int, code: str):
     )
     session.commit()
     return redirect(
-        _link("reports.certificate_admin", context_id=ctx.id, code=new.code, done="reissued"),
+        link("reports.certificate_admin", context_id=ctx.id, code=new.code, done="reissued"),
         code=303,
     )
 
@@ -417,27 +387,10 @@ def certificate_reissue(context_id: int, code: str):
 @bp.post("/admin/<int:context_id>/roster")
 @require_launch("instructor")
 def roster_refresh(context_id: int):
-    launch, ctx, _course = _scope(context_id)
+    launch, ctx, _course = scope(context_id)
     check_form_token()
-    from .app import tool_config
-    from .roster import RosterError, sync_roster
-
     try:
         sync_roster(store(), launch.platform_id, ctx.id, timeout=tool_config().http_timeout)
     except RosterError as exc:
         abort(502, description=f"The roster could not be fetched: {exc}.")
-    return redirect(_link("reports.completions", context_id=ctx.id), code=303)
-
-
-def _nav(context_id: int) -> list[tuple[str, str, str]]:
-    """(endpoint, label, url) of the admin pages, for the navigation bar."""
-    pages = [
-        ("admin.context_admin", "Overview"),
-        ("reports.completions", "Completion"),
-        ("reports.outcomes", "Outcomes and questions"),
-        ("reports.evaluation", "Evaluation"),
-    ]
-    site = sites().get(g.launch.course_id)
-    if site is not None and site.course.cpd.live_session_minutes:
-        pages.append(("attendance.attendance", "Live session attendance"))
-    return [(e, label, _link(e, context_id=context_id)) for e, label in pages]
+    return redirect(link("reports.completions", context_id=ctx.id), code=303)

@@ -69,9 +69,9 @@ def sync_roster(
         platform = s.get(Platform, platform_id)
         if platform is None:
             raise RosterError("the platform is no longer registered")
-        reg = registration_for(s, platform)
-        reg.get_kid()  # read the key while the session is open
-    connector = StoreServiceConnector(reg, http_session(timeout), store)
+        registration = registration_for(s, platform)
+        registration.get_kid()  # read the key while the session is open
+    connector = StoreServiceConnector(registration, http_session(timeout), store)
     nrps = NamesRolesProvisioningService(connector, {"context_memberships_url": url})
     members: dict[str, dict] = {}
     seen: set[str] = set()

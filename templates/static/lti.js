@@ -8,6 +8,9 @@
  * State (page, visited pages, reflections,
  * evaluation) is saved on the server, so the learner resumes on any device. Calls go one
  * after another (a retake before the next answer); a failed save is sent again next time.
+ * A call the server could not take (503 with Retry-After, 502, no answer) is sent again
+ * by itself (persist), the learner told that their work is kept; evaluated() resolves only
+ * on the server's 2xx, so the player never says "sent" before it is.
  */
 (function () {
   'use strict';
@@ -44,14 +47,20 @@
       }).catch(() => this.scheduleRenewal());
     }
     call(method, path, body, keepalive) {
-      const run = () => fetch(this.base + path, {
+      const once = () => fetch(this.base + path, {
         method, keepalive: !!keepalive, credentials: 'omit', cache: 'no-store',
         headers: { Authorization: 'Bearer ' + this.token, 'Content-Type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
+      }).catch(() => { // no answer at all (offline, the server down): nothing is known to be saved
+        throw Object.assign(new Error('no answer'), { again: 0 });
       }).then((r) => {
         if (r.status === 401 && !this.warned) {
           this.warned = true;
           this.ctx.notice('<strong>Your session has ended.</strong> Open the activity again from your course page to carry on; your work so far is saved.');
+        }
+        if (AGAIN.includes(r.status)) { // read the body, so the connection is free for the next try
+          const again = Object.assign(new Error('not saved yet'), { status: r.status, again: retryAfter(r) });
+          return r.text().then(() => { throw again; }, () => { throw again; });
         }
         return r.json().then((j) => {
           if (!r.ok) throw Object.assign(new Error(j.error || r.status), { status: r.status });
@@ -59,10 +68,30 @@
           return j;
         });
       });
-      if (keepalive) return run(); // leaving the page: send now, not after the queue
+      if (keepalive) return once(); // leaving the page: send now, not after the queue
+      const run = () => this.persist(once);
       const p = this.chain.then(run, run); // in order, whatever happened before
       this.chain = p.catch(() => {});
       return p;
+    }
+    // The server is away (a network error) or can't save just now (503, with Retry-After:
+    // its database is busy, read-only or full): nothing was saved, so send the same again
+    // after Retry-After, or after 1, 2, 4 ... 30 s, for as long as the page is open. The
+    // learner's work stays in the page meanwhile, and the player says so (ctx.connection).
+    persist(once) {
+      let tries = 0;
+      const attempt = () => once().then((j) => {
+        if (tries) this.ctx.connection(true);
+        return j;
+      }, (e) => {
+        if (e.again === undefined) { if (tries) this.ctx.connection(true); throw e; } // a real answer
+        const backoff = Math.min(30, 2 ** tries);
+        const wait = Math.min(60, Math.max(e.again || 0, backoff));
+        tries += 1;
+        this.ctx.connection(false);
+        return new Promise((ok) => { setTimeout(ok, wait * 1000); }).then(attempt);
+      });
+      return attempt();
     }
     start() {
       return this.call('GET', '/attempt').then((d) => {
@@ -144,12 +173,21 @@
     evaluated(answers) {
       const ev = {};
       answers.forEach((x) => { if (x.value !== '') ev[x.q.id] = x.value; });
-      this.call('POST', '/evaluation', { answers: ev }).catch(() => {});
+      return this.call('POST', '/evaluation', { answers: ev }); // the player says when it is in
     }
     finish(s, state) {
       this.save(state, s, true);
       if (s.finished) this.call('POST', '/finish', {}, true).catch(() => {});
     }
+  }
+
+  const AGAIN = [502, 503]; // nothing was done (a 504 may come after the work was): send again
+  // Retry-After in seconds, or an HTTP date; 0 when the server gave none
+  function retryAfter(r) {
+    const v = r.headers.get('Retry-After') || '';
+    if (/^\d+$/.test(v)) return parseInt(v, 10);
+    const at = Date.parse(v);
+    return Number.isNaN(at) ? 0 : Math.max(0, (at - Date.now()) / 1000);
   }
 
   // Where this tab keeps the course page's token (the tool's 401 page reads the same key).

@@ -348,7 +348,24 @@
     let learnerName = '';
     let saveTimer = null;
 
-    const notice = (html) => { const el = $('#lp-notice'); el.innerHTML = html; el.hidden = false; };
+    const notice = (html) => { const el = $('#lp-notice'); el.innerHTML = html; el.hidden = false; delete el.dataset.offline; };
+    // The adapter could not reach its server (false) or reached it again (true): the
+    // learner's work is kept in the page and sent by the adapter as soon as it can.
+    let evSending = false;
+    const EV_WAITING = '<p>Your evaluation is not sent yet: the course cannot reach its server just now. ' +
+      'Your answers are kept here and will be sent by themselves; keep this page open.</p>';
+    function connection(ok) {
+      const el = $('#lp-notice');
+      if (ok) {
+        if (el.dataset.offline) { el.hidden = true; el.innerHTML = ''; delete el.dataset.offline; }
+        return;
+      }
+      if (el.dataset.offline) return;
+      notice('<strong>Your work is kept, but not sent yet.</strong> The course cannot reach its server just now. ' +
+        'Everything you do is kept in this page and sent by itself as soon as the server answers again; keep this page open.');
+      el.dataset.offline = '1';
+      if (evSending) $('#lp-evaluation-status').innerHTML = EV_WAITING;
+    }
     const logEl = $('#lp-lms-log');
     const log = (op, k, v) => {
       if (!logEl) return;
@@ -362,7 +379,7 @@
 
     function pickAdapter() {
       const make = ADAPTERS[data.adapter];
-      const made = make && make(data, { log, notice, localAdapter });
+      const made = make && make(data, { log, notice, connection, localAdapter });
       if (made) return made;
       notice('<strong>This course cannot record your progress here.</strong> It is saved in this browser only.');
       return localAdapter();
@@ -468,17 +485,27 @@
       if (opts.save !== false) save();
     }
 
+    // #page-ID is a step; #page-ID.HEADING a heading on it (a page link with an anchor).
+    function target(hash) {
+      const m = /^#page-([^.]+)(?:\.(.+))?$/.exec(hash || '');
+      return m && (stepIndex(m[1]) >= 0 || m[1] === 'certificate') ? { id: m[1], heading: m[2] } : null;
+    }
+    function go(to) {
+      const h = to.heading && document.getElementById('page-' + to.id + '.' + to.heading);
+      if (!current || current.id !== to.id) show(to.id, { focus: !h });
+      if (h) { h.setAttribute('tabindex', '-1'); h.scrollIntoView(); h.focus({ preventScroll: true }); }
+    }
     document.addEventListener('click', (ev) => {
       const a = ev.target.closest && ev.target.closest('a[href^="#"]');
       if (!a) return;
       const href = a.getAttribute('href');
       if (href === '#main') { ev.preventDefault(); const h = $('#h-' + current.id); if (h) h.focus(); return; }
-      const m = /^#page-(.+)$/.exec(href);
-      if (m && (stepIndex(m[1]) >= 0 || m[1] === 'certificate')) { ev.preventDefault(); show(m[1]); }
+      const to = target(href);
+      if (to) { ev.preventDefault(); go(to); }
     });
     window.addEventListener('hashchange', () => {
-      const m = /^#page-(.+)$/.exec(location.hash);
-      if (m && (!current || m[1] !== current.id)) show(m[1]);
+      const to = target(location.hash);
+      if (to && (!current || to.id !== current.id || to.heading)) go(to);
     });
     $('#lp-prev').addEventListener('click', () => show(steps[stepIndex(current.id) - 1].id));
     $('#lp-next').addEventListener('click', () => show(steps[stepIndex(current.id) + 1].id));
@@ -643,6 +670,7 @@
       });
     }
     const evForm = $('#lp-evaluation');
+    const EV_SENT = '<p class="verdict pass">Thank you. Your evaluation has been sent.</p>';
     function evValue(e) {
       if (e.type === 'text') return (state.t[e.id] || '').trim();
       return state.ev[e.id] || '';
@@ -670,10 +698,28 @@
           $('[name="' + missing[0].id + '"]', evForm).focus();
           return;
         }
-        state.evd = 1;
-        if (adapter.evaluated) adapter.evaluated(data.evaluation.map((e) => ({ q: e, value: evValue(e) })));
+        if (evSending) return;
+        const sent = adapter.evaluated && adapter.evaluated(data.evaluation.map((e) => ({ q: e, value: evValue(e) })));
+        if (!(sent && sent.then)) { // an LMS API call: done when it returns
+          state.evd = 1;
+          save();
+          status.innerHTML = EV_SENT;
+          return;
+        }
+        // a server's answer: "sent" only on its 2xx; until then the answers stay in the form
+        evSending = true;
+        status.innerHTML = $('#lp-notice').dataset.offline ? EV_WAITING : '<p>Sending your evaluation\u2026</p>';
         save();
-        status.innerHTML = '<p class="verdict pass">Thank you. Your evaluation has been sent.</p>';
+        sent.then(() => {
+          evSending = false;
+          state.evd = 1;
+          save();
+          status.innerHTML = EV_SENT;
+        }, (e) => {
+          evSending = false;
+          status.innerHTML = '<p class="form-error">Your evaluation was not sent' + (e && e.status ? ': ' + esc(e.message) : '.') +
+            ' Your answers are kept here; check them and send the evaluation again.</p>';
+        });
       });
     }
 
@@ -755,15 +801,15 @@
         const inp = $('#e-' + id + '-' + state.ev[id]);
         if (inp) inp.checked = true;
       });
-      if (state.evd) $('#lp-evaluation-status').innerHTML = '<p class="verdict pass">Thank you. Your evaluation has been sent.</p>';
+      if (state.evd) $('#lp-evaluation-status').innerHTML = EV_SENT; // lti: the server's evaluationSubmitted
       Object.keys(state.a).forEach((qid) => { if (!qById[qid]) delete state.a[qid]; });
       if (!state.sh) state.sh = Q.newSeed();
       arrangeAll();
       reviewOpen = isRevealed();
       replayAll(false).then(renderQuizResult, renderQuizResult);
-      const m = /^#page-(.+)$/.exec(location.hash);
-      const start = m && (stepIndex(m[1]) >= 0 || m[1] === 'certificate') ? m[1] : (stepIndex(state.loc) >= 0 ? state.loc : steps[0].id);
-      show(start, { focus: false, initial: true });
+      const to = target(location.hash);
+      show(to ? to.id : (stepIndex(state.loc) >= 0 ? state.loc : steps[0].id), { focus: false, initial: true });
+      if (to && to.heading) go(to);
       document.documentElement.classList.add('ready');
     });
   }

@@ -250,6 +250,11 @@ class Learner:
             box.blur()
 
     def evaluate_course(self, comment: str = "Clear and useful.") -> None:
+        self.fill_evaluation(comment)
+        self.f.locator("#lp-evaluation button[type=submit]").click()
+        self.f.locator("#lp-evaluation-status .verdict").wait_for()
+
+    def fill_evaluation(self, comment: str = "Clear and useful.") -> None:
         for e in self.course.evaluation.questions:
             if e.type == "yes-no":
                 self.f.locator(f"#e-{e.id}-yes").check()
@@ -259,8 +264,6 @@ class Learner:
                 box = self.f.locator(f"#e-{e.id}")
                 box.fill(comment)
                 box.blur()
-        self.f.locator("#lp-evaluation button[type=submit]").click()
-        self.f.locator("#lp-evaluation-status .verdict").wait_for()
 
     def complete(self, *, correct: bool | dict = True, text_for: Any = None,
                  comment: str = "Clear and useful.", stop_at: str | None = None) -> None:

@@ -10,12 +10,14 @@ Chromium profile per cookie setting for the module:
   frame): the Partitioned state cookie still comes back; sessionStorage throws in the frame,
   and lti.js keeps the token in memory and out of the address.
 - no cookie at all for the tool in the platform's frame (partitioned ones and storage too,
-  a per-site block): the login page offers the Storage Access API (refused here), then a
-  new window, where the course opens.
+  a per-site block): the login page offers the Storage Access API (refused here; granted,
+  it still lets no cookie through), then a new window, where the course opens.
 - the same browser, the platform page answering lti.capabilities / put_data / get_data
   (and sending lti_storage_target, or not): the course opens in the frame.
 - cookies allowed but the login's cookies never arrive (dropped on the way; the frame's
   storage works, as Safari and Firefox partition it): the course opens in the frame.
+- the same with third-party cookies blocked (the frame's storage throws): the partitioned
+  cookie the login page set itself carries the proof; the course opens in the frame.
 
 In each, a save from the course page (PUT /api/v1/attempt/state) succeeds."""
 
@@ -281,6 +283,28 @@ def test_no_cookies_and_no_platform_storage_opens_a_new_window(chromium, sites):
         page.close()
 
 
+def test_a_storage_access_grant_does_not_lift_a_site_block(chromium, sites):
+    """Where the site's cookies are blocked, Chromium resolves requestStorageAccess() once the
+    permission is granted (Playwright's "storage-access" for every origin: given the tool's
+    origin, the frame still reads "prompt") but the cookie still does not stick: the login
+    page checks it and offers the new window."""
+    ctx = chromium("no-cookies")
+    ctx.grant_permissions(["storage-access"])
+    seen = _open_embedded(ctx, sites, "u-granted")
+    try:
+        seen.frame.locator("#lp-login-allow").click()
+        seen.frame.locator("#lti1p3-new-tab-link").wait_for(state="visible")
+        tool = _tool_frame(seen.page)
+        assert tool.evaluate("navigator.permissions.query({name: 'storage-access'})"
+                             ".then(p => p.state)") == "granted"
+        assert tool.evaluate("document.requestStorageAccess().then(() => 'resolved')") == "resolved"
+        assert tool.evaluate("document.hasStorageAccess()") is False
+        assert _cookies_sent(tool) == {} and not seen.errors, seen.errors
+    finally:
+        seen.page.close()
+        ctx.clear_permissions()
+
+
 @pytest.mark.parametrize("target", [True, False], ids=["lti_storage_target", "capabilities"])
 def test_no_cookies_with_platform_storage_opens_in_the_frame(chromium, sites, target):
     """Offered by lti_storage_target in the login, or only by an lti.capabilities answer."""
@@ -317,6 +341,24 @@ def test_a_cookie_that_does_not_come_back_is_replaced_by_the_frames_storage(chro
         keys = tool.evaluate("Object.keys(sessionStorage)")
         assert not [k for k in keys if k.startswith("lmspack-login:")], keys
         assert any(k.startswith("lmspack-launch:") for k in keys), keys
+        _save_from_page(seen.page, seen.frame)
+    finally:
+        seen.page.close()
+
+
+def test_a_dropped_cookie_where_the_frame_has_no_storage_is_replaced_by_its_own(chromium, sites):
+    """Third-party cookies blocked (the frame's storage throws) and the login's cookies dropped
+    on the way: the partitioned cookie the login page set itself carries the proof."""
+    seen = _open_embedded(chromium("third-party-blocked"), sites, "drop-cookie-2")
+    try:
+        _course_is_open(seen.frame)
+        tool = _tool_frame(seen.page)
+        assert _token_not_in(tool.url) and _storage_throws(tool)
+        assert len(seen.completions) == 1 and not seen.errors, seen.errors
+        # blocked, as the control cookie shows: the proof came from the login page's own
+        # cookie (no storage, no platform), used once
+        sent, state = _cookies_sent(tool), sites.platform.last_launch["params"]["state"]
+        assert "control" not in sent and "lmspack-login-" + state not in sent, sent
         _save_from_page(seen.page, seen.frame)
     finally:
         seen.page.close()

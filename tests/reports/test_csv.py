@@ -123,7 +123,7 @@ def test_nan_and_none_are_empty() -> None:
     ("typed", "written"),
     [
         (";=1+1", ";'=1+1"),  # Excel with ';' as its separator splits an unquoted field here
-        ("a;=HYPERLINK(\"x\")", "a;'=HYPERLINK(\"x\")"),
+        ('a;=HYPERLINK("x")', 'a;\'=HYPERLINK("x")'),
         ("a; \u200b+1", "a;' \u200b+1"),
         ("\n=1+1", "'\n=1+1"),  # a leading newline
         ("\r\n=1+1", "'\r\n=1+1"),

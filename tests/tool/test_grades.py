@@ -82,7 +82,13 @@ def test_completing_the_course_sends_the_grade(tool, platform):
     with tool.store.transaction() as s:
         keys = s.scalars(select(CacheEntry.key).where(CacheEntry.key.like("access-token:%")))
         assert list(keys)
-    rows = _rows(tool, _platform_id(tool, api))
+    pid = _platform_id(tool, api)
+    # the platform has the score a moment before the sender records it as sent
+    rows = wait_for(
+        lambda: (r := _rows(tool, pid)) and all(x.status != "pending" for x in r) and r,
+        15,
+        "the outbox rows to be recorded",
+    )
     assert rows and {r.status for r in rows} <= {"sent", "superseded"}
     assert rows[-1].status == "sent" and rows[-1].score_given == quiz["score"]
 

@@ -336,6 +336,14 @@ def test_rating_questions_are_counted_from_the_learners_answers(tool, platform):
         site.course = original
 
 
+def names_in_report(platform, context: str, database_url: str) -> list[str]:
+    """The learners' names in `lmspack report completions --format json` of a context."""
+    base = ["--context", context, "--platform", platform.issuer, "--database-url", database_url]
+    r = CliRunner().invoke(main, ["report", "completions", *base, "--format", "json"])
+    assert r.exit_code == 0, r.output
+    return [row["name"] for row in json.loads(r.output)]
+
+
 def test_one_name_for_one_learner(tool, platform, database_url):
     """A platform whose full name is not given + family (a title, a preferred name): the
     completion report shows the name the certificate carries, not another one."""
@@ -353,7 +361,21 @@ def test_one_name_for_one_learner(tool, platform, database_url):
     cert = api.get("/attempt").json()["certificate"]
     page = requests.get(cert["urls"]["verify"], timeout=10).text
     assert "Ada Lovelace" in page and "Dr Ada" not in page
-    base = ["--context", "rp-name", "--platform", platform.issuer, "--database-url", database_url]
-    r = CliRunner().invoke(main, ["report", "completions", *base, "--format", "json"])
-    assert r.exit_code == 0, r.output
-    assert [row["name"] for row in json.loads(r.output)] == ["Ada Lovelace"]
+    assert names_in_report(platform, "rp-name", database_url) == ["Ada Lovelace"]
+
+
+def test_the_player_is_given_the_name_the_report_shows(tool, platform, database_url):
+    """A platform that sends a blank given name and a full name: the player (which asks for a
+    name only when the platform gave none) and the completion report both use the full name."""
+    api = learner_api(
+        tool,
+        platform,
+        user="grace",
+        context="rp-blank",
+        link="rl",
+        name="Grace Hopper",
+        given="  ",
+        family="",
+    )
+    assert api.get("/attempt").json()["learner"]["name"] == "Grace Hopper"
+    assert names_in_report(platform, "rp-blank", database_url) == ["Grace Hopper"]

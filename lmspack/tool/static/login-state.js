@@ -1,8 +1,8 @@
 /* The OIDC login page in the platform's frame (templates/login_frame.html, embedded.py).
    The state cookie was set with this page; where this browser may not send it back, the
-   login's proof is also kept: in the platform's storage (when the platform offers it), and
-   in this frame's sessionStorage, else localStorage (partitioned by the top-level site). Then
-   on to the platform. If nothing could be kept: one click for the Storage Access API, where
+   login's proof is also kept: in a (partitioned) cookie the page sets itself, in the
+   platform's storage (when the platform offers it), and in this frame's sessionStorage, else
+   localStorage (partitioned by the top-level site). Then on to the platform. If nothing could be kept: one click for the Storage Access API, where
    the browser offers it; else a new window, with a plain message. */
 (function () {
   'use strict';
@@ -16,11 +16,13 @@
   const go = () => location.replace(d.authUrl);
   const show = (id) => { document.getElementById('lp-login-wait').hidden = true; document.getElementById(id).hidden = false; };
 
-  // Would a cookie set here come back? (the state cookie is HttpOnly: try one of our own)
-  function cookiesWork() {
+  // Would a cookie set here come back? (the state cookie is HttpOnly: try one of our own, the
+  // proof itself, which the launch page reads where the state cookie was kept away from it)
+  function keptInCookie(partitioned) {
     try {
-      document.cookie = 'lmspack-probe=1; Max-Age=60; Path=/' + secure + (secure ? '; Partitioned' : '');
-      return document.cookie.split('; ').includes('lmspack-probe=1');
+      document.cookie = cookieName + '=' + d.proof + '; Max-Age=600; Path=/' + secure
+        + (partitioned && secure ? '; Partitioned' : '');
+      return document.cookie.split('; ').includes(cookieName + '=' + d.proof);
     } catch (e) { return false; }
   }
 
@@ -52,15 +54,14 @@
   function offerStorageAccess() {
     show('lp-login-access');
     document.getElementById('lp-login-allow').addEventListener('click', () => {
-      document.requestStorageAccess().then(() => {
-        document.cookie = cookieName + '=' + d.proof + '; Max-Age=600; Path=/' + secure;
-        if (document.cookie.split('; ').includes(cookieName + '=' + d.proof)) go();
-        else offerNewWindow();
-      }, offerNewWindow);
+      // granted is not enough: Chromium grants it where the site's cookies are blocked, and
+      // the cookie still does not stick
+      document.requestStorageAccess().then(() => (keptInCookie(false) ? go() : offerNewWindow()),
+        offerNewWindow);
     }, { once: true });
   }
 
-  const cookie = cookiesWork();
+  const cookie = keptInCookie(true);
   // this tab's sessionStorage; localStorage (which outlives the tab) only where that fails
   const local = keptIn('sessionStorage') || keptIn('localStorage');
   keptInPlatform(cookie, local).then((platform) => {
