@@ -1,15 +1,24 @@
-"""Full LTI launches per second through gunicorn, next to a bare Flask endpoint (the ceiling).
+"""Server CPU per full LTI launch: lmspack against a plain pylti1p3 tool, in one run (issue 15).
 
-    .venv/bin/python bench/launch_bench.py [--seconds 5] [--levels 1,8,32] [--db sqlite,postgresql]
+    .venv/bin/pip install -e '.[bench]'     # Flask-Caching, for the reference tool
+    .venv/bin/python bench/launch_bench.py [--seconds 5] [--levels 1,8,32] [--rounds 2]
+                                           [--db sqlite,postgresql] [--json]
 
-For each database: a fresh store (SQLite file in a temp folder; a new PostgreSQL schema),
-`lmspack serve` (gunicorn, the tool's normal configuration: 2×CPU+1 workers, gthread), one
-platform registered the normal way, and a platform JWKS served on loopback. One "launch" is
-what a browser does: GET /lti/login (state cookie, nonce stored) -> the platform signs an
-id_token (RS256, in this process) -> POST /lti/launch (state and nonce checked, signature
-verified, user/context/link/attempt written, launch token issued) -> 303. The ceiling is
-GET /healthz on the same server. Only loopback traffic; every loop is bounded by time and
-count. Prints a table.
+For each database: a fresh store (SQLite file in a temp folder; a new PostgreSQL schema) with
+one platform registered the normal way, a platform JWKS served on loopback, and two servers
+under gunicorn with 2 sync workers each: `lmspack serve` (its normal configuration otherwise)
+and bench/reference_tool.py (pylti1p3's Flask example: file cache, no database). One
+"launch" is what a browser does: GET /lti/login (state cookie, nonce stored; the plain
+redirect of `lti1p3_new_window=1`) -> the platform signs an id_token (RS256, in this
+process) -> POST /lti/launch -> lmspack: 303 and GET of the course page it names (token
+checked, page served); the reference: its small HTML page. For each level of concurrent
+clients the two tools take turns (lmspack, reference, lmspack, ... for --rounds rounds).
+
+The figure to trust on a shared machine is server CPU per launch: the utime+stime that the
+gunicorn master and its workers used (/proc/<pid>/stat) during the level, divided by the
+launches done; wall-clock figures (launches/s, p50/p99) move with whatever else the machine
+runs. Prints a table, then the lmspack/reference CPU ratio per database and level (range over
+rounds). Only loopback traffic; every loop is bounded by time and count.
 """
 
 from __future__ import annotations
@@ -114,7 +123,8 @@ class Platform:
         return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": self.kid})
 
 
-def launch_once(conn: http.client.HTTPConnection, tool: str, plat: Platform, user: str) -> None:
+
+def _login(conn: http.client.HTTPConnection, tool: str, plat: Platform, user: str):
     q = urlencode(
         {
             "iss": plat.url,
@@ -130,30 +140,26 @@ def launch_once(conn: http.client.HTTPConnection, tool: str, plat: Platform, use
     if r.status != 302:
         raise RuntimeError(f"login answered {r.status}")
     params = parse_qs(urlsplit(r.getheader("Location")).query)
-    state, nonce = params["state"][0], params["nonce"][0]
     cookies = [c.split(";", 1)[0] for c in r.headers.get_all("Set-Cookie") or []]
+    return params["state"][0], params["nonce"][0], "; ".join(cookies)
+
+
+def launch_once(conn: http.client.HTTPConnection, tool: str, plat: Platform, user: str) -> None:
+    """Login, launch and (after a 303) the page it names, as a browser does it."""
+    state, nonce, cookie = _login(conn, tool, plat, user)
     body = urlencode({"id_token": plat.id_token(tool, nonce, user), "state": state})
-    conn.request(
-        "POST",
-        "/lti/launch",
-        body=body,
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": "; ".join(cookies),
-        },
-    )
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
+    conn.request("POST", "/lti/launch", body=body, headers=headers)
     r = conn.getresponse()
-    r.read()
-    if r.status != 303:
+    page = r.read()
+    if r.status == 303:
+        conn.request("GET", r.getheader("Location"))
+        r = conn.getresponse()
+        page = r.read()
+        if r.status != 200 or b"lmspack-data" not in page:
+            raise RuntimeError(f"course page answered {r.status}")
+    elif r.status != 200 or b"Welcome" not in page:
         raise RuntimeError(f"launch answered {r.status}")
-
-
-def bare_once(conn: http.client.HTTPConnection, *_):
-    conn.request("GET", "/healthz")
-    r = conn.getresponse()
-    r.read()
-    if r.status != 200:
-        raise RuntimeError(f"healthz answered {r.status}")
 
 
 def server_cpu(pid: int) -> float:
@@ -168,15 +174,12 @@ def server_cpu(pid: int) -> float:
                 fields = fh.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        ppid = int(fields[1])
-        if int(entry) == pid or ppid == pid:
+        if int(entry) == pid or int(fields[1]) == pid:
             total += (int(fields[11]) + int(fields[12])) / tick
     return total
 
 
-def run_level(
-    fn, port: int, tool: str, plat: Platform, clients: int, seconds: float, pid: int = 0
-) -> dict:
+def run_level(port: int, tool: str, plat: Platform, clients: int, seconds: float, pid=0) -> dict:
     lat: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -193,7 +196,7 @@ def run_level(
                 count[0] += 1
             t0 = time.perf_counter()
             try:
-                fn(conn, tool, plat, f"u{n}-{i}")
+                launch_once(conn, tool, plat, f"u{n}-{i}-{uuid.uuid4().hex[:6]}")
             except Exception as exc:  # count it, reconnect, go on
                 errors.append(str(exc))
                 conn.close()
@@ -225,7 +228,7 @@ def run_level(
         "per_s": len(lat) / elapsed,
         "p50_ms": statistics.median(lat) * 1000 if lat else float("nan"),
         "p99_ms": pct(0.99),
-        "server_cpu_ms": cpu / len(lat) * 1000 if lat else float("nan"),
+        "cpu_ms": cpu / len(lat) * 1000 if lat else float("nan"),
         "errors": len(errors),
         "first_error": errors[0] if errors else "",
     }
@@ -248,9 +251,70 @@ def make_database(kind: str, tmp: Path) -> tuple[str, callable]:
     return f"{PG_BASE}?options=-csearch_path%3D{schema}", drop
 
 
-def bench_database(
-    kind: str, levels: list[int], seconds: float, workers: int | None, threads: int | None
-) -> list:
+class Server:
+    """A gunicorn under test: its master's pid, port and base URL; stopped by `close`."""
+
+    def __init__(self, name: str, cmd: list[str], env: dict, port: int, tmp: Path):
+        self.name, self.port, self.url = name, port, f"http://127.0.0.1:{port}"
+        self.log_path = tmp / f"{name}.log"
+        self._log = open(self.log_path, "w")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            cmd, env=env, stdout=self._log, stderr=subprocess.STDOUT, cwd=tmp,
+            start_new_session=True,
+        )  # fmt: skip
+
+    def wait_ready(self, plat: Platform) -> None:
+        deadline = time.monotonic() + 40
+        while True:
+            try:
+                launch_once(http.client.HTTPConnection("127.0.0.1", self.port, timeout=5),
+                            self.url, plat, "warmup")  # fmt: skip
+                return
+            except Exception:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    raise RuntimeError(self.log_path.read_text()[-3000:]) from None
+                time.sleep(0.3)
+
+    def close(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self._log.close()
+
+
+def start_servers(url: str, plat: Platform, tmp: Path, workers: int) -> list[Server]:
+    lp, rp = free_port(), free_port()
+    lms_env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "LMSPACK_BASE_URL": f"http://127.0.0.1:{lp}",
+        "LMSPACK_COURSE": str(ROOT / "course_src"),
+        "SECRET_KEY": "bench-" + uuid.uuid4().hex,
+    }
+    lms = [sys.executable, "-m", "lmspack", "serve", "--bind", f"127.0.0.1:{lp}",
+           "--workers", str(workers)]  # fmt: skip
+    ref_env = {
+        **os.environ,
+        "REF_ISSUER": plat.url,
+        "REF_CLIENT_ID": plat.client_id,
+        "REF_AUTH_URL": plat.url + "/auth",
+        "REF_JWKS_URL": plat.url + "/jwks",
+        "REF_CACHE_DIR": str(tmp / "reference-cache"),
+        "PYTHONPATH": str(ROOT),
+    }
+    ref = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{rp}", "--workers",
+           str(workers), "--worker-class", "sync", "bench.reference_tool:app"]  # fmt: skip
+    servers = [Server("lmspack", lms, lms_env, lp, tmp), Server("reference", ref, ref_env, rp, tmp)]
+    for s in servers:
+        s.wait_ready(plat)
+    return servers
+
+
+def bench_database(kind: str, levels: list[int], seconds: float, rounds: int, workers: int):
     tmp = Path(tempfile.mkdtemp(prefix="lmspack-bench-"))
     url, drop = make_database(kind, tmp)
     plat = Platform()
@@ -268,92 +332,78 @@ def bench_database(
             deployment_ids=["1"],
         )
     store.dispose()
-    port = free_port()
-    tool = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "LMSPACK_BASE_URL": tool,
-        "LMSPACK_COURSE": str(ROOT / "course_src"),
-        "SECRET_KEY": "bench-" + uuid.uuid4().hex,
-    }
-    cmd = [sys.executable, "-m", "lmspack", "serve", "--bind", f"127.0.0.1:{port}"]
-    if workers:
-        cmd += ["--workers", str(workers)]
-    if threads:
-        cmd += ["--threads", str(threads)]
-    log = open(tmp / "serve.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp, start_new_session=True
-    )
     rows = []
+    servers: list[Server] = []
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                bare_once(c)
-                launch_once(c, tool, plat, "warmup")
-                break
-            except Exception:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError((tmp / "serve.log").read_text()[-2000:]) from None
-                time.sleep(0.3)
-        for n in levels:  # warm every worker's connections a little
-            run_level(launch_once, port, tool, plat, n, 0.5)
-            bare = run_level(bare_once, port, tool, plat, n, seconds, proc.pid)
-            full = run_level(launch_once, port, tool, plat, n, seconds, proc.pid)
-            rows.append((kind, n, bare, full))
+        servers = start_servers(url, plat, tmp, workers)
+        for n in levels:
+            for s in servers:  # warm every worker's connections a little
+                run_level(s.port, s.url, plat, n, 0.5)
+            for r in range(rounds):
+                for s in servers:
+                    row = run_level(s.port, s.url, plat, n, seconds, s.proc.pid)
+                    rows.append({"db": kind, "tool": s.name, "round": r, **row})
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
+        for s in servers:
+            s.close()
         plat.httpd.shutdown()
         drop()
         shutil.rmtree(tmp, ignore_errors=True)
     return rows
 
 
+def _span(values: list[float], fmt: str) -> str:
+    lo, hi = min(values), max(values)
+    return format(lo, fmt) if format(lo, fmt) == format(hi, fmt) else f"{lo:{fmt}}–{hi:{fmt}}"
+
+
+def print_table(rows: list[dict], seconds: float) -> None:
+    print(
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end; {seconds:g} s "
+        "per level and round; launch = login + launch (+ course page for lmspack); "
+        "cpu = gunicorn master+workers' CPU ms per launch; ranges over rounds"
+    )
+    print(f"{'db':<11}{'clients':>7} {'tool':<10}| {'cpu ms':>11} {'launch/s':>9} "
+          f"{'p50 ms':>11} {'p99 ms':>11} {'failed':>6} | {'cpu ratio':>9}")  # fmt: skip
+    keys = list(dict.fromkeys((r["db"], r["clients"]) for r in rows))
+    for db, n in keys:
+        ratios = []
+        mine = [r for r in rows if r["db"] == db and r["clients"] == n and r["tool"] == "lmspack"]
+        theirs = [r for r in rows if r["db"] == db and r["clients"] == n and r["tool"] != "lmspack"]
+        for a, b in zip(mine, theirs, strict=False):
+            ratios.append(a["cpu_ms"] / b["cpu_ms"])
+        for tool, group in (("lmspack", mine), ("reference", theirs)):
+            print(
+                f"{db:<11}{n:>7} {tool:<10}| {_span([r['cpu_ms'] for r in group], '.2f'):>11} "
+                f"{_span([r['per_s'] for r in group], '.0f'):>9} "
+                f"{_span([r['p50_ms'] for r in group], '.1f'):>11} "
+                f"{_span([r['p99_ms'] for r in group], '.1f'):>11} "
+                f"{sum(r['errors'] for r in group):>6} | "
+                + (_span(ratios, ".2f") if tool == "lmspack" else "")
+            )
+            for r in group:
+                if r["first_error"]:
+                    print(f"    first error: {r['first_error']}")
+                    break
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seconds", type=float, default=5.0, help="per level and endpoint")
+    ap.add_argument("--seconds", type=float, default=5.0, help="per level, tool and round")
     ap.add_argument("--levels", default="1,8,32")
+    ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--db", default="sqlite,postgresql")
-    ap.add_argument("--workers", type=int, default=None, help="default: lmspack serve's")
-    ap.add_argument("--threads", type=int, default=None, help="default: lmspack serve's")
+    ap.add_argument("--workers", type=int, default=2, help="gunicorn sync workers of each tool")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
-    all_rows = []
+    rows = []
     for kind in args.db.split(","):
-        all_rows += bench_database(kind, levels, args.seconds, args.workers, args.threads)
+        rows += bench_database(kind, levels, args.seconds, args.rounds, args.workers)
     if args.json:
-        print(
-            json.dumps([{"db": k, "clients": n, "bare": b, "launch": f} for k, n, b, f in all_rows])
-        )
-        return
-    load = os.getloadavg()[0]
-    print(
-        f"{os.cpu_count()} CPUs, load average {load:.1f} at the end; {args.seconds:g} s per "
-        "level; launch = login + launch (303); cpu = gunicorn CPU ms per request/launch"
-    )
-    print(
-        f"{'db':<11}{'clients':>8} | {'bare req/s':>10} {'p50 ms':>7} {'p99 ms':>7} {'cpu':>5} | "
-        f"{'launch/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'cpu':>5} {'ratio':>6} {'errors':>6}"
-    )
-    for kind, n, b, f in all_rows:
-        ratio = f["per_s"] / b["per_s"] if b["per_s"] else 0
-        print(
-            f"{kind:<11}{n:>8} | {b['per_s']:>10.0f} {b['p50_ms']:>7.1f} {b['p99_ms']:>7.1f} "
-            f"{b['server_cpu_ms']:>5.2f} | {f['per_s']:>9.0f} {f['p50_ms']:>7.1f} "
-            f"{f['p99_ms']:>7.1f} {f['server_cpu_ms']:>5.2f} {ratio:>6.2f} "
-            f"{f['errors'] + b['errors']:>6}"
-        )
-        if f["first_error"]:
-            print(f"    first error: {f['first_error']}")
+        print(json.dumps(rows))
+    else:
+        print_table(rows, args.seconds)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from ..store import Store, cache
 from ..store import keys as tool_keys
+from ..store.lookups import PlatformRow
 from ..store.models import CacheEntry, Platform
 
 TOKEN_PREFIX = "access-token:"
@@ -69,7 +70,7 @@ class StoreRegistration(Registration):
         return self._key().kid
 
 
-def registration_for(db: Session, platform: Platform) -> StoreRegistration:
+def registration_for(db: Session, platform: Platform | PlatformRow) -> StoreRegistration:
     r = StoreRegistration(db)
     r.set_issuer(platform.issuer).set_client_id(platform.client_id).set_key_set_url(
         platform.key_set_url

@@ -12,7 +12,7 @@ from __future__ import annotations
 import typing as t
 from datetime import timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from . import logins
@@ -29,8 +29,13 @@ def put(session: Session, key: str, value: t.Any, ttl: int | None) -> None:
     session.execute(stmt)
 
 
+_T = CacheEntry.__table__
+_GET = select(_T.c.value, _T.c.expires_at).where(_T.c.key == bindparam("key"))
+
+
 def get(session: Session, key: str) -> t.Any:
-    row = session.get(CacheEntry, key)
+    """One SELECT built once, on the session's connection (every launch reads its key set)."""
+    row = session.connection().execute(_GET, {"key": key}).first()
     if row is None:
         return None
     if row.expires_at is not None and row.expires_at <= utcnow():

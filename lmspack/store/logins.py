@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ForeignKey, String, delete, insert, select
+from sqlalchemy import ForeignKey, String, bindparam, delete, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .models import Base, utcnow
@@ -41,25 +41,36 @@ class LoginRecord:
     platform_id: int
 
 
+_TABLE = Login.__table__
+_SAVE = insert(_TABLE).values(
+    state=bindparam("state"),
+    nonce=bindparam("nonce"),
+    platform_id=bindparam("platform_id"),
+    expires_at=bindparam("expires_at", type_=_TABLE.c.expires_at.type),
+)
+_CONSUME = (
+    delete(_TABLE)
+    .where(_TABLE.c.state == bindparam("state"), _TABLE.c.expires_at > bindparam("now"))
+    .returning(_TABLE.c.nonce, _TABLE.c.platform_id)
+)
+
+
 def save(session: Session, *, state: str, nonce: str, platform_id: int, ttl: int) -> None:
-    session.execute(
-        insert(Login).values(
-            state=state,
-            nonce=nonce,
-            platform_id=platform_id,
-            expires_at=utcnow() + timedelta(seconds=ttl),
-        )
+    """One INSERT, built once (Core, on the session's connection: the login's hot path)."""
+    session.connection().execute(
+        _SAVE,
+        {
+            "state": state,
+            "nonce": nonce,
+            "platform_id": platform_id,
+            "expires_at": utcnow() + timedelta(seconds=ttl),
+        },
     )
 
 
 def consume(session: Session, state: str) -> LoginRecord | None:
     """Take the unexpired login of `state`: its record for exactly one caller, else None."""
-    stmt = (
-        delete(Login)
-        .where(Login.state == state, Login.expires_at > utcnow())
-        .returning(Login.nonce, Login.platform_id)
-    )
-    row = session.execute(stmt).first()
+    row = session.connection().execute(_CONSUME, {"state": state, "now": utcnow()}).first()
     return None if row is None else LoginRecord(row.nonce, row.platform_id)
 
 

@@ -34,6 +34,13 @@ class LaunchRecord:
 _STATEMENTS: dict[tuple, Any] = {}
 
 
+def _connection(session: Session):
+    """The session's connection, for Core execution (the ORM's execute path cost more than
+    the statement); what the session holds unflushed goes first, as autoflush would."""
+    session.flush()
+    return session.connection()
+
+
 def _upsert_statement(session: Session, model, keys, values, replace, counters=(), insert_only=()):
     """INSERT ... ON CONFLICT (keys) DO UPDATE ... RETURNING id, built once per shape
     (building the `excluded` alias is most of the cost of a statement)."""
@@ -74,7 +81,7 @@ def _upsert(
     if "created_at" in model.__table__.c:
         params["created_at"] = now
     stmt = _upsert_statement(session, model, list(key), list(values), list(replace))
-    return session.execute(stmt, params).scalar_one()
+    return _connection(session).execute(stmt, params).scalar_one()
 
 
 def upsert_user(session: Session, platform_id: int, deployment_pk: int, claims: dict) -> int:
@@ -166,7 +173,7 @@ def start_or_resume_attempt(
         "status": "not_attempted",
         "started_at": now,
     }
-    return session.execute(stmt, params).scalar_one()
+    return _connection(session).execute(stmt, params).scalar_one()
 
 
 def context_summary(session: Session, platform_id: int, context_pk: int) -> dict:

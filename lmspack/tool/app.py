@@ -36,6 +36,7 @@ from .errors import register_error_handlers
 from .framing import security_headers
 from .home import bp as home_bp
 from .lti import bp as lti_bp
+from .no_session import NoSession
 from .printable_response import PrintableResponse
 from .pylti import new_secret
 from .reports import bp as reports_bp
@@ -87,6 +88,7 @@ def create_app(config: ToolConfig | dict[str, Any] | None = None, *, store_: Sto
 
     app = Flask(__name__)
     app.response_class = PrintableResponse  # stored odd text never makes a page fail
+    app.session_interface = NoSession()  # nothing is kept in Flask's cookie session
     app.config.update(config.extra)
     app.config.setdefault("GRADES_BACKGROUND", config.grades_background)
     app.config.setdefault("GRADES_POLL_SECONDS", config.grades_poll_seconds)

@@ -16,13 +16,14 @@ from __future__ import annotations
 import json
 import mimetypes
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..course import Course, load_course
 from ..render import render_site, script_json
 
+_LAUNCH_MARK = "\x00lmspack-launch\x00"  # where the launch goes in the pre-rendered JSON
 DATA_RE = re.compile(
     r'(<script type="application/json" id="lmspack-data">)(.*?)(</script>)', re.DOTALL
 )
@@ -32,9 +33,13 @@ DATA_RE = re.compile(
 class CourseSite:
     course: Course
     files: dict[str, bytes]
-    _index_head: str
-    _index_tail: str
+    _index_head: str  # the page before the player JSON
+    _index_tail: str  # and after it
     _player: dict[str, Any]
+    # The page's bytes up to the launch object in the player JSON and from it on, made once
+    # (re-encoding the whole ~160 KB player JSON cost 0.7 ms per course page); remade if
+    # _index_head/_index_tail are replaced (tests do).
+    _encoded: tuple[str, str, bytes, bytes] = field(default=("", "", b"", b""), repr=False)
 
     @classmethod
     def build(cls, course_dir: Path, api_base: str) -> CourseSite:
@@ -68,9 +73,18 @@ class CourseSite:
 
     def index_html(self, launch: dict[str, Any]) -> bytes:
         """index.html with the launch (token, role, attempt) merged into the player JSON."""
-        data = dict(self._player)
-        data["launch"] = launch
-        return (self._index_head + script_json(data) + self._index_tail).encode("utf-8")
+        head, tail, before, after = self._encoded
+        if head is not self._index_head or tail is not self._index_tail:
+            before, after = self._split_page()
+            self._encoded = (self._index_head, self._index_tail, before, after)
+        return before + script_json(launch).encode("utf-8") + after
+
+    def _split_page(self) -> tuple[bytes, bytes]:
+        data = script_json({**self._player, "launch": _LAUNCH_MARK})
+        before, mark, after = data.partition(script_json(_LAUNCH_MARK))
+        if not mark or _LAUNCH_MARK in after:
+            raise RuntimeError("the player JSON could not be split at its launch object")
+        return (self._index_head + before).encode("utf-8"), (after + self._index_tail).encode()
 
     def static(self, path: str) -> tuple[bytes, str] | None:
         if path not in self.files or not path.startswith(("static/", "media/")):

@@ -24,6 +24,7 @@ tool's own template with its script in a file, embedded.py.)
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 from collections.abc import Iterable
@@ -48,6 +49,12 @@ def policy(
 ) -> str:
     """The policy: frame_ancestors and connect are origins added to 'self'; scripts are
     extra script sources (hashes of a hashed endpoint's inline scripts)."""
+    return _policy(tuple(frame_ancestors), tuple(connect), tuple(scripts))
+
+
+@functools.lru_cache(maxsize=512)
+def _policy(frame_ancestors: tuple, connect: tuple, scripts: tuple) -> str:
+    """The same few policies on every response: each is joined once."""
     directives = {
         "default-src": ["'self'"],
         "script-src": ["'self'", *scripts],

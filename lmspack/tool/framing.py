@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import logging
 import time
-from urllib.parse import urlsplit
 
 from flask import Response, current_app, g, request
+from sqlalchemy import select
 
 from ..store import faults
 from ..store.models import Platform
 from ..store.platforms import platform_origins
 from . import csp
 from .context import read_db
+from .header_cache import origin_of, platform_urls
 
 log = logging.getLogger("lmspack.tool")
 
@@ -22,8 +23,7 @@ ORIGINS_TTL = 10.0  # seconds a worker reuses the list of platform origins for C
 
 
 def origins_of(*urls: str | None) -> list[str]:
-    parts = (urlsplit(url or "") for url in urls)
-    return [f"{p.scheme}://{p.netloc}" for p in parts if p.scheme and p.netloc]
+    return [o for o in map(origin_of, urls) if o]
 
 
 def allow_framing_by(*urls: str | None) -> None:
@@ -35,13 +35,20 @@ def allow_framing_by(*urls: str | None) -> None:
 def allow_framing_by_platform(platform_id: int) -> None:
     """The launch's platform, even if it was registered after this worker's cached list was
     read (frame_origins). Every response to a request with a launch (`g.launch`) gets it."""
-    try:
-        platform = read_db().get(Platform, platform_id)
+
+    def load(pid: int) -> tuple[str, ...] | None:
+        row = read_db().execute(
+            select(Platform.issuer, Platform.auth_login_url).where(Platform.id == pid)
+        ).first()
+        return None if row is None else tuple(row)
+
+    try:  # kept per process as long as frame_origins' list (ORIGINS_TTL)
+        urls = platform_urls(ORIGINS_TTL).get(platform_id, load)
     except Exception as exc:  # never fail a response for its headers
         faults.log_failure(log, "reading the launch's platform", exc)
         return
-    if platform is not None:
-        allow_framing_by(platform.issuer, platform.auth_login_url)
+    if urls is not None:
+        allow_framing_by(*urls)
 
 
 def frame_origins() -> list[str]:

@@ -67,12 +67,13 @@ def _flask_request() -> FlaskRequest:
     return FlaskRequest(session={})
 
 
-def _parts(session):
-    """pylti1p3's pieces for this request. Lookups go through the read session, so on SQLite
-    the write lock is taken only for the few writes (nonce, launch records) at the end."""
+def _parts(session, read=None):
+    """pylti1p3's pieces for this request. Lookups go through `read` (default: the read
+    session, so that on SQLite a launch takes the write lock only for its writes at the end)."""
     req = _flask_request()
-    conf = DbToolConf(read_db())
-    return req, conf, DbSessionService(req, session, read_db()), ToolCookieService(req)
+    read = read if read is not None else read_db()
+    conf = DbToolConf(read)
+    return req, conf, DbSessionService(req, session, read), ToolCookieService(req)
 
 
 # --------------------------------------------------------------------------- login
@@ -85,13 +86,15 @@ def login():
         # What login writes (a nonce, state) lives minutes and is worthless after a crash:
         # no need to wait for the WAL flush.
         session.execute(text("SET LOCAL synchronous_commit = off"))
-    req, conf, sessions, cookies = _parts(session)
+    # One transaction: the registration is read where the login is written (a read session
+    # of its own cost a connection and a BEGIN more, for a lock held a millisecond less).
+    req, conf, sessions, cookies = _parts(session, read=session)
     oidc = ToolOIDCLogin(
         req,
         conf,
         session_service=sessions,
         cookie_service=cookies,
-        launch_data_storage=DbLaunchDataStorage(session, read_db()),
+        launch_data_storage=DbLaunchDataStorage(session, session),
     )
     try:
         oidc.validate_oidc_login()

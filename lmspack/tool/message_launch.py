@@ -21,6 +21,7 @@ import json
 
 import jwt
 import requests
+from cryptography.hazmat.primitives import serialization
 from jwcrypto.jwk import JWK
 from pylti1p3.contrib.flask import FlaskMessageLaunch
 from pylti1p3.exception import LtiKeyException, LtiMessageValidationException
@@ -32,21 +33,25 @@ from ..store import Store, logins
 from . import embedded
 from .pylti import ALLOWED_ALGS, DbToolConf, LaunchError
 
-_PEM_CACHE: dict[str, str] = {}  # JWK JSON -> PEM (content-addressed, so never stale)
+_KEY_CACHE: dict[str, object] = {}  # JWK JSON -> its public key object (content-addressed)
 
 
-def _jwk_to_pem(key: dict) -> str:
+def _jwk_key(key: dict) -> object:
+    """The platform key as a `cryptography` key object, parsed once per process for each
+    distinct JWK (keyed by its whole JSON, so never stale): PyJWT verifies with the object
+    instead of parsing a PEM on every launch."""
     text = json.dumps(key, sort_keys=True)
-    pem = _PEM_CACHE.get(text)
-    if pem is None:
+    found = _KEY_CACHE.get(text)
+    if found is None:
         try:
-            pem = JWK.from_json(text).export_to_pem().decode()
+            pem = JWK.from_json(text).export_to_pem()
+            found = serialization.load_pem_public_key(pem)
         except (ValueError, TypeError) as exc:
             raise LtiKeyException("The platform's public key could not be read.") from exc
-        if len(_PEM_CACHE) > 256:
-            _PEM_CACHE.clear()
-        _PEM_CACHE[text] = pem
-    return pem
+        if len(_KEY_CACHE) > 256:
+            _KEY_CACHE.clear()
+        _KEY_CACHE[text] = found
+    return found
 
 
 class ToolMessageLaunch(FlaskMessageLaunch):
@@ -143,7 +148,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         self._keyset = newer
         return self._find_key(newer)
 
-    def get_public_key(self) -> tuple[str, str]:
+    def get_public_key(self) -> tuple[dict, str]:
         header = self._jwt.get("header") or {}
         kid, alg = header.get("kid"), header.get("alg")
         sets = self._key_sets()
@@ -156,13 +161,13 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             raise LaunchError(str(exc), exc.status) from None
         if found is None:
             raise LaunchError(f"The platform's key set has no key {kid!r} for {alg}.")
-        return _jwk_to_pem(found), alg
+        return found, alg
 
     # signature and claims -------------------------------------------------
-    def _decode(self, public_key: str, alg: str) -> None:
+    def _decode(self, jwk: dict, alg: str) -> None:
         jwt.decode(
             self._get_id_token(),
-            public_key,
+            _jwk_key(jwk),
             algorithms=[alg],
             audience=self.get_client_id(),
             issuer=self.get_iss(),
@@ -182,9 +187,9 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                     again = self._refreshed_key(self._key_sets())
                 except KeySetError:
                     again = None
-                if again is None or _jwk_to_pem(again) == public_key:
+                if again is None or again == public_key:
                     raise
-                self._decode(_jwk_to_pem(again), alg)
+                self._decode(again, alg)
         except jwt.ExpiredSignatureError as exc:
             raise LaunchError("The launch has expired (exp is in the past).") from exc
         except jwt.MissingRequiredClaimError as exc:
@@ -208,6 +213,11 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             ) from exc
 
     def validate_registration(self) -> ToolMessageLaunch:
+        deployment = self._get_jwt_body().get(
+            "https://purl.imsglobal.org/spec/lti/claim/deployment_id"
+        )
+        if isinstance(deployment, str) and deployment:
+            self._tool_config.deployment_hint = deployment  # read with the registration
         try:
             return super().validate_registration()
         except LtiMessageValidationException as exc:

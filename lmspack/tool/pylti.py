@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import secrets
 import typing as t
+from dataclasses import dataclass
 
 from pylti1p3.contrib.flask import FlaskCookieService, FlaskOIDCLogin
 from pylti1p3.contrib.flask.request import FlaskRequest
@@ -26,9 +27,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..lti.services import StoreRegistration, http_session, registration_for
-from ..store import cache, logins, platforms
+from ..store import cache, logins, lookups
 from ..store import keys as tool_keys
-from ..store.models import Deployment as StoreDeployment
+from ..store.lookups import PlatformRow
 from ..store.models import Platform
 
 ALLOWED_ALGS = ("RS256", "RS384", "RS512")
@@ -137,6 +138,14 @@ class DbSessionService(SessionService):
 # --------------------------------------------------------------------------- tool config
 
 
+@dataclass(frozen=True, slots=True)
+class DeploymentRef:
+    """The deployment a launch names: its row id and its platform-given id."""
+
+    id: int
+    deployment_id: str
+
+
 class DbToolConf(ToolConfAbstract[FlaskRequest]):
     """Registrations from the store (read-only use of `db`; `Store.read_sessions` is fine).
     One issuer may have several client ids."""
@@ -144,9 +153,13 @@ class DbToolConf(ToolConfAbstract[FlaskRequest]):
     def __init__(self, db: Session):
         super().__init__()
         self._db = db
-        self.platform: Platform | None = None  # the last platform found (for the caller)
-        self._found: dict[tuple[str, str | None], Platform | None] = {}
-        self.deployment: StoreDeployment | None = None  # the one validate_deployment found
+        self.platform: PlatformRow | None = None  # the last platform found (for the caller)
+        self._found: dict[tuple[str, str | None], PlatformRow | None] = {}
+        self.deployment: DeploymentRef | None = None  # the one validate_deployment found
+        # A launch names its deployment before its registration is looked up: then both are
+        # read in one statement (ToolMessageLaunch.validate_registration sets it).
+        self.deployment_hint: str | None = None
+        self._deployments: dict[tuple[int, str], int | None] = {}
 
     def check_iss_has_one_client(self, iss: str) -> bool:
         return False
@@ -154,10 +167,17 @@ class DbToolConf(ToolConfAbstract[FlaskRequest]):
     def check_iss_has_many_clients(self, iss: str) -> bool:
         return True
 
-    def _find_platform(self, iss: str, client_id: str | None) -> Platform | None:
+    def _find_platform(self, iss: str, client_id: str | None) -> PlatformRow | None:
         key = (iss, client_id)
+        if key not in self._found and self.deployment_hint is not None:
+            found, pk = lookups.find_platform_and_deployment(
+                self._db, iss, client_id, self.deployment_hint
+            )
+            if found is not None:
+                self._deployments[(found.id, self.deployment_hint)] = pk
+            self._found[key] = found
         if key not in self._found:  # pylti1p3 asks several times per request
-            self._found[key] = platforms.find_platform(self._db, iss, client_id)
+            self._found[key] = lookups.find_platform(self._db, iss, client_id)
         return self._found[key]
 
     def _registration(self, iss: str, client_id: str | None) -> StoreRegistration | None:
@@ -183,14 +203,18 @@ class DbToolConf(ToolConfAbstract[FlaskRequest]):
             or platform.issuer != iss
             or (client_id and platform.client_id != client_id)
         ):
-            platform = platforms.find_platform(self._db, iss, client_id)
+            platform = self._find_platform(iss, client_id)
         if platform is None or not deployment_id:
             return None
-        dep = platforms.find_deployment(self._db, platform.id, str(deployment_id))
-        if dep is None:
+        known = (platform.id, str(deployment_id))
+        if known in self._deployments:
+            pk = self._deployments[known]
+        else:
+            pk = lookups.deployment_pk(self._db, platform.id, str(deployment_id))
+        if pk is None:
             return None
-        self.deployment = dep
-        return LtiDeployment().set_deployment_id(dep.deployment_id)
+        self.deployment = DeploymentRef(pk, str(deployment_id))
+        return LtiDeployment().set_deployment_id(str(deployment_id))
 
     def get_jwks(self, iss=None, client_id=None, **kwargs):
         return tool_keys.published_jwks(self._db)
