@@ -63,6 +63,18 @@ def _site_environment(theme: str) -> jinja2.Environment:
     return environment(Path(theme))
 
 
+# Certificate rules that only the tool can check: a package has no server to record
+# attendance at the live session or to hold the evaluation asked after it.
+TOOL_ONLY_RULES = ("attendance", "session-evaluation")
+
+
+def certificate_rules(course: Course, adapter: str) -> list[str]:
+    """The rules the player checks: all of them under the tool (lti), else those a package
+    can check on its own (the certificate then covers the pre-work)."""
+    rules = list(course.certificate_rules)
+    return rules if adapter == "lti" else [r for r in rules if r not in TOOL_ONLY_RULES]
+
+
 def player_data(course: Course, adapter: str, *, api_base: str = "") -> dict[str, Any]:
     """What the player's JavaScript needs. In `lti` mode: no answer key, no feedback."""
     with_key = adapter != "lti"
@@ -99,7 +111,7 @@ def player_data(course: Course, adapter: str, *, api_base: str = "") -> dict[str
                 "liveSessionMinutes": course.cpd.live_session_minutes,
                 "liveSessionMode": course.cpd.live_session_mode,
             },
-            "certificateRules": list(course.certificate_rules),
+            "certificateRules": certificate_rules(course, adapter),
         },
         "outcomes": [{"id": o.id, "text": o.text} for o in course.outcomes],
         "nav": [
@@ -142,6 +154,7 @@ def render_site(
             course=course,
             adapter=adapter,
             with_answer_key=adapter != "lti",
+            tool_only_rules=[r for r in course.certificate_rules if r in TOOL_ONLY_RULES],
             player_json=script_json(data),
         )
     except jinja2.TemplateError as exc:

@@ -1,11 +1,12 @@
-"""course.yaml's `live_session: {minutes: 180, capacity: 12, mode: ...}`, and the clear error
+"""course.yaml's `live_session: {minutes: 180, capacity: 12, mode: ..., booking: ...,
+equipment: ...}`, and the clear error
 for the keys it replaced (`cpd.live_session_minutes`, `cpd.live_session_mode`)."""
 
 from __future__ import annotations
 
 from .errors import Problems
 from .fields import Fields
-from .model import LiveSession
+from .model import DEFAULT_EQUIPMENT, LiveSession
 from .shapes import LIVE_SESSION
 
 OLD_KEYS = ("live_session_minutes", "live_session_mode")
@@ -33,5 +34,7 @@ def read_live_session(raw, f: Fields, problems: Problems) -> LiveSession | None:
     minutes = live.get("minutes", 0)
     capacity = live.get("capacity", 12)
     mode = live.get("mode", "")
+    booking = live.get("booking", "").strip()
+    equipment = live.get("equipment", "").strip()
     live.done()
-    return LiveSession(minutes=minutes, capacity=capacity, mode=mode)
+    return LiveSession(minutes, capacity, mode, booking, equipment or DEFAULT_EQUIPMENT)

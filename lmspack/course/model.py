@@ -136,6 +136,13 @@ class Cpd:
         return self.prework_minutes + self.live_session_minutes
 
 
+# What to join the live session with, unless course.yaml's `live_session.equipment` says.
+DEFAULT_EQUIPMENT = (
+    "a laptop or tablet with a webcam and a microphone, and headphones; a phone works but "
+    "is not ideal (the screen is small for the group and the shared slides)"
+)
+
+
 @dataclass(frozen=True)
 class LiveSession:
     """course.yaml's `live_session`: the live session the pre-work leads to. `minutes` is
@@ -145,6 +152,8 @@ class LiveSession:
     minutes: int
     capacity: int = 12
     mode: str = ""
+    booking: str = ""  # how to book, for packages (no server): the tool has its booking page
+    equipment: str = ""  # what to join with; empty: DEFAULT_EQUIPMENT
 
 
 @dataclass(frozen=True)

@@ -128,6 +128,15 @@ LIVE_SESSION = Shape(
             "to 1000",
         ),
         "mode": _text("How the live session runs, e.g. Live online workshop (Zoom).", False),
+        "booking": _text(
+            "How to book a place, shown in SCORM packages (the tool has its own booking page).",
+            False,
+        ),
+        "equipment": _text(
+            "What to join with (default: a laptop or tablet with a webcam, a microphone and "
+            "headphones; a phone works but is not ideal).",
+            False,
+        ),
     },
 )  # fmt: skip
 CERTIFICATE = Shape(

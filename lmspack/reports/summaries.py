@@ -313,7 +313,7 @@ def to_jsonable(value: Any) -> Any:
     computed shares are included alongside the counts."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         out = {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        for extra in ("share_correct", "share_yes", "mean"):
+        for extra in ("share_correct", "share_yes", "mean", "share_attended"):
             if isinstance(getattr(type(value), extra, None), property):  # not a method
                 out[extra] = getattr(value, extra)
         return out

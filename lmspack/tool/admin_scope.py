@@ -80,4 +80,5 @@ def nav(context_id: int) -> list[tuple[str, str, str]]:
     if site is not None and site.course.cpd.live_session_minutes:
         pages.append(("sessions.admin_sessions", "Live sessions"))
         pages.append(("attendance.attendance", "Live session attendance"))
+        pages.append(("reports.workshop", "Live sessions report"))
     return [(e, label, link(e, context_id=context_id)) for e, label in pages]

@@ -1,7 +1,8 @@
-"""`lmspack report completions|outcomes|evaluation --context ID [--platform ISSUER]
+"""`lmspack report completions|outcomes|evaluation|sessions --context ID [--platform ISSUER]
 [--format csv|json] [--course DIR] [--base-url URL]` (added by cli.register): a report of one
-context, as the admin pages show it, as CSV (UTF-8 with BOM) or JSON. --context and
---platform name the context as the certificates commands do (cli_common.find_context).
+context, as the admin pages show it (`sessions`: the live sessions report), as CSV (UTF-8
+with BOM) or JSON. --context and --platform name the context as the certificates commands
+do (cli_common.find_context).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from .cli_common import (
 
 
 @click.command("report")
-@click.argument("kind", type=click.Choice(["completions", "outcomes", "evaluation"]))
+@click.argument("kind", type=click.Choice(["completions", "outcomes", "evaluation", "sessions"]))
 @context_option
 @platform_option
 @click.option(
@@ -40,6 +41,8 @@ def report_cmd(kind, context_id, issuer, fmt, course_dir, base_url, database_url
     from ..certificates.issue import verify_url
     from ..reports import data, summaries
     from ..reports.csv import csv_chunks
+    from ..reports.workshop import workshop_csv
+    from ..reports.workshop_data import workshop_report
 
     course = served_course(course_dir)
 
@@ -60,6 +63,9 @@ def report_cmd(kind, context_id, issuer, fmt, course_dir, base_url, database_url
         elif kind == "outcomes":
             o, q = data.analysis(s, platform.id, ctx.id, course)
             result, csv_parts = {"outcomes": o, "questions": q}, summaries.analysis_csv(o, q)
+        elif kind == "sessions":
+            w = workshop_report(s, platform.id, ctx.id, course)
+            result, csv_parts = w, workshop_csv(w)
         else:
             e = data.evaluation(s, platform.id, ctx.id, course)
             result, csv_parts = e, summaries.evaluation_csv(e)

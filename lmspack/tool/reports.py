@@ -6,6 +6,10 @@ instructor or administrator role, scoped to THAT launch's platform and context.
                                           ?status=&group=&since=&before=&q=&sort=&desc=1&page=
     GET  /admin/<ctx>/outcomes[.csv]      outcome and question analysis (answered, share right)
     GET  /admin/<ctx>/evaluation[.csv]    share answering yes, mean ratings, comments
+    GET  /admin/<ctx>/sessions-report[.csv]  live sessions: attendance, the after-session
+                                          evaluation's three measures and confidence, per
+                                          session and overall; pre-work done but not booked;
+                                          no-shows (reports.workshop)
     GET  /admin/<ctx>/certificates.zip    the evidence pack: every valid certificate's PDF and
                                           a CSV of all (certificates.evidence), streamed, in
                                           parts of PACK_PART: ?part=N
@@ -39,8 +43,11 @@ from ..certificates.evidence import pack_chunks
 from ..printable import problem
 from ..reports import data, summaries
 from ..reports.csv import csv_bytes
+from ..reports.workshop import workshop_csv
+from ..reports.workshop_data import workshop_report
 from ..store.certificates import Certificate
 from .admin_scope import NO_STORE, REPORT_STATUS_LABELS, link, nav, scope, token
+from .attendance import _scope_live
 from .context import base_url, db, read_db, store, tool_config
 from .csrf import check_form_token, form_token
 from .launch_token import require_launch
@@ -248,6 +255,24 @@ def evaluation_csv(context_id: int):
     summary = data.evaluation(read_db(), launch.platform_id, ctx.id, course)
     header, body = summaries.evaluation_csv(summary)
     return _csv(f"evaluation-{ctx.id}.csv", header, body)
+
+
+@bp.get("/admin/<int:context_id>/sessions-report")
+@require_launch("instructor")
+def workshop(context_id: int):
+    launch, ctx, course = _scope_live(context_id)
+    report = workshop_report(read_db(), launch.platform_id, ctx.id, course)
+    return render_template(
+        "report_workshop.html", ctx=ctx, course=course, w=report, nav=nav(ctx.id)
+    ), NO_STORE
+
+
+@bp.get("/admin/<int:context_id>/sessions-report.csv")
+@require_launch("instructor")
+def workshop_csv_export(context_id: int):
+    launch, ctx, course = _scope_live(context_id)
+    report = workshop_report(read_db(), launch.platform_id, ctx.id, course)
+    return _csv(f"sessions-{ctx.id}.csv", *workshop_csv(report))
 
 
 # --------------------------------------------------------------------------- certificates

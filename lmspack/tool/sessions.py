@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from ..course.model import DEFAULT_EQUIPMENT
 from ..reports import data
 from ..sessions import booking
 from ..sessions.attendance import MARKS, take_attendance
@@ -42,10 +43,10 @@ from .launch_token import require_launch
 
 bp = Blueprint("sessions", __name__)
 
-EQUIPMENT = (
-    "a laptop or tablet with a webcam and a microphone, and headphones; a phone works but "
-    "is not ideal (the screen is small for the group and the shared slides)"
-)
+
+def _equipment(course) -> str:
+    """course.yaml's `live_session.equipment` (its default when not set)."""
+    return course.live_session.equipment if course.live_session else DEFAULT_EQUIPMENT
 
 
 def _refused(exc: booking.BookingError):
@@ -256,7 +257,7 @@ def learner_sessions():
         mine=mine,
         current=current,
         notices=notices,
-        equipment=EQUIPMENT,
+        equipment=_equipment(course),
         done=request.args.get("done", ""),
         token=token(),
         record_url=_learner_url("certificates.record_page"),
@@ -315,7 +316,7 @@ def learner_invitation(session_id: int):
         abort(404, description="You have no place on this session.")
     body = invitation(
         live, title=course.title, uid_host=urlsplit(base_url()).hostname or "lmspack",
-        equipment=EQUIPMENT, now=utcnow(),
+        equipment=_equipment(course), now=utcnow(),
     )  # fmt: skip
     return Response(
         body,

@@ -1,7 +1,7 @@
 """A learner books a live session in Chromium (after a real launch): the booking page, the
 booked session with its joining link and equipment notes; axe-core finds nothing on the
 learner's page and on the teacher's sessions and facilitator pages, at 1280 and 320 px
-(the teacher's at 320)."""
+(the teacher's at 320; the live sessions report at both)."""
 
 from __future__ import annotations
 
@@ -62,6 +62,11 @@ def test_a_learner_books_a_session_in_chromium(in_chromium, tool, platform):  # 
             page.goto(f"{tool.url}/admin/{ctx}/sessions/{sid}?t={token}")
             page.get_by_text("Learners on this session (1)").wait_for()
             found["facilitator, 320"] = axe_violations(page)
+            page.goto(f"{tool.url}/admin/{ctx}/sessions-report?t={token}")
+            page.get_by_role("heading", name="Booked but did not attend").wait_for()
+            found["sessions report, 320"] = axe_violations(page)
+            page.set_viewport_size({"width": 1280, "height": 900})
+            found["sessions report, 1280"] = axe_violations(page)
             assert not errors, errors
         finally:
             ctx_b.close()
