@@ -62,7 +62,8 @@ def steps(course: Course) -> list[str]:
 # --------------------------------------------------------------------------- state
 
 
-def _text(value: Any, what: str, limit: int) -> str:
+def check_text(value: Any, what: str, limit: int = MAX_TEXT) -> str:
+    """A learner's text as typed, refused (InputError) when too long or unprintable."""
     if not isinstance(value, str):
         raise InputError(f"{what} must be text")
     if len(value) > limit:
@@ -71,11 +72,6 @@ def _text(value: Any, what: str, limit: int) -> str:
     if why:
         raise InputError(f"{what} contains {why}; please remove it")
     return value
-
-
-def check_text(value: Any, what: str, limit: int = MAX_TEXT) -> str:
-    """A learner's text as typed, refused (InputError) when too long or unprintable."""
-    return _text(value, what, limit)
 
 
 def validate_state_update(course: Course, body: Any) -> dict[str, Any]:
@@ -109,12 +105,12 @@ def validate_state_update(course: Course, body: Any) -> dict[str, Any]:
         for rid, text in refl.items():
             if rid not in ids:
                 raise InputError(f"no reflection {rid!r} in this course")
-            _text(text, f"reflection {rid}", MAX_TEXT)
+            check_text(text, f"reflection {rid}", MAX_TEXT)
         out["reflections"] = dict(refl)
     if "evaluation" in body:
         out["evaluation"] = validate_evaluation(course, body["evaluation"])
     if "name" in body:
-        out["name"] = _text(body["name"], "name", MAX_NAME).strip()
+        out["name"] = check_text(body["name"], "name", MAX_NAME).strip()
     return out
 
 
@@ -140,7 +136,7 @@ def validate_evaluation(
             if value not in ("1", "2", "3", "4", "5", ""):
                 raise InputError(f"evaluation {eid}: a rating from 1 to 5")
         else:
-            _text(value, f"evaluation {eid}", MAX_TEXT)
+            check_text(value, f"evaluation {eid}", MAX_TEXT)
         out[eid] = value
     return out
 

@@ -47,7 +47,7 @@ def contexts_by_lti_id(session: Session, context_id: str, issuer: str | None = N
     return session.execute(q).all()
 
 
-def _shown_name(person):
+def shown_name(person):
     """A learner's name in the report: `store.names.full_name`, else the email, else the user
     id. `person` is User or RosterMember (the same columns)."""
     name = full_name_sql(person.given_name, person.family_name, person.name)
@@ -230,7 +230,7 @@ def _completion(session, platform_id, context_pk, course, certificate_url, with_
         select(
             Attempt.id,
             User.sub,
-            _shown_name(User),
+            shown_name(User),
             User.email,
             Attempt.status,
             Attempt.score,
@@ -306,7 +306,7 @@ def _completion(session, platform_id, context_pk, course, certificate_url, with_
     roster_rows = conn.execute(
         select(
             RosterMember.sub,
-            _shown_name(RosterMember),
+            shown_name(RosterMember),
             RosterMember.email,
             cast(RosterMember.roles, String),
         ).where(*scope)

@@ -20,7 +20,7 @@ from ..store.certificates import Attendance
 from ..store.live_sessions import LiveSession, SessionBooking
 from ..store.models import Attempt, User
 from . import workshop
-from .data import _shown_name
+from .data import shown_name
 
 PREWORK_DONE = ("passed", "completed")  # an attempt's status once the pre-work is complete
 HELD = ("booked", "waiting", "attended", "no_show")  # a booking that was not given up
@@ -129,7 +129,7 @@ def workshop_report(
     )  # fmt: skip
 
     people = conn.execute(
-        select(User.id, _shown_name(User), User.email, Attempt.status)
+        select(User.id, shown_name(User), User.email, Attempt.status)
         .join(Attempt, Attempt.user_id == User.id)
         .where(
             Attempt.platform_id == platform_id,

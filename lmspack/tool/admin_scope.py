@@ -82,3 +82,11 @@ def nav(context_id: int) -> list[tuple[str, str, str]]:
         pages.append(("attendance.attendance", "Live session attendance"))
         pages.append(("reports.workshop", "Live sessions report"))
     return [(e, label, link(e, context_id=context_id)) for e, label in pages]
+
+
+def scope_live(context_id: int):
+    """`scope`, for a course that has a live session (404 otherwise)."""
+    launch, ctx, course = scope(context_id)
+    if not course.cpd.live_session_minutes:
+        abort(404, description="This course has no live session.")
+    return launch, ctx, course

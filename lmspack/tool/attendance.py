@@ -24,20 +24,12 @@ from ..store import records
 from ..store.certificates import Attendance, Certificate
 from ..store.models import Attempt, RosterMember, User
 from ..store.names import learner_name
-from .admin_scope import ATTEMPT_STATUS_LABELS, NO_STORE, nav, scope, token
+from .admin_scope import ATTEMPT_STATUS_LABELS, NO_STORE, nav, scope_live, token
 from .context import base_url, db, read_db
 from .csrf import check_form_token
 from .launch_token import require_launch
 
 bp = Blueprint("attendance", __name__)
-
-
-def _scope_live(context_id: int):
-    """The admin pages' scope check, for a course that has a live session."""
-    launch, ctx, course = scope(context_id)
-    if not course.cpd.live_session_minutes:
-        abort(404, description="This course has no live session.")
-    return launch, ctx, course
 
 
 def _learners(session, platform_id: int, context_id: int, course_id: str) -> list[dict]:
@@ -115,7 +107,7 @@ def _learners(session, platform_id: int, context_id: int, course_id: str) -> lis
 @bp.get("/admin/<int:context_id>/attendance")
 @require_launch("instructor")
 def attendance(context_id: int):
-    launch, ctx, course = _scope_live(context_id)
+    launch, ctx, course = scope_live(context_id)
     return render_template(
         "attendance.html",
         ctx=ctx,
@@ -140,7 +132,7 @@ def attendance(context_id: int):
 @bp.post("/admin/<int:context_id>/attendance")
 @require_launch("instructor")
 def attendance_record(context_id: int):
-    launch, ctx, course = _scope_live(context_id)
+    launch, ctx, course = scope_live(context_id)
     check_form_token()
     action = request.form.get("action", "record")
     if action not in ("record", "remove"):

@@ -46,8 +46,7 @@ from ..reports.csv import csv_bytes
 from ..reports.workshop import workshop_csv
 from ..reports.workshop_data import workshop_report
 from ..store.certificates import Certificate
-from .admin_scope import NO_STORE, REPORT_STATUS_LABELS, link, nav, scope, token
-from .attendance import _scope_live
+from .admin_scope import NO_STORE, REPORT_STATUS_LABELS, link, nav, scope, scope_live, token
 from .context import base_url, db, read_db, store, tool_config
 from .csrf import check_form_token, form_token
 from .launch_token import require_launch
@@ -260,7 +259,7 @@ def evaluation_csv(context_id: int):
 @bp.get("/admin/<int:context_id>/sessions-report")
 @require_launch("instructor")
 def workshop(context_id: int):
-    launch, ctx, course = _scope_live(context_id)
+    launch, ctx, course = scope_live(context_id)
     report = workshop_report(read_db(), launch.platform_id, ctx.id, course)
     return render_template(
         "report_workshop.html", ctx=ctx, course=course, w=report, nav=nav(ctx.id)
@@ -270,7 +269,7 @@ def workshop(context_id: int):
 @bp.get("/admin/<int:context_id>/sessions-report.csv")
 @require_launch("instructor")
 def workshop_csv_export(context_id: int):
-    launch, ctx, course = _scope_live(context_id)
+    launch, ctx, course = scope_live(context_id)
     report = workshop_report(read_db(), launch.platform_id, ctx.id, course)
     return _csv(f"sessions-{ctx.id}.csv", *workshop_csv(report))
 

@@ -35,8 +35,7 @@ from ..sessions.ics import invitation
 from ..sessions.times import DEFAULT_ZONE
 from ..store.live_sessions import SessionBooking
 from ..store.models import User, utcnow
-from .admin_scope import NO_STORE, REPORT_STATUS_LABELS, nav, token
-from .attendance import _scope_live
+from .admin_scope import NO_STORE, REPORT_STATUS_LABELS, nav, scope_live, token
 from .context import base_url, db, read_db, sites
 from .csrf import check_form_token
 from .launch_token import require_launch
@@ -63,7 +62,7 @@ def _admin_url(endpoint: str, ctx_id: int, **kw) -> str:
 @bp.get("/admin/<int:context_id>/sessions")
 @require_launch("instructor")
 def admin_sessions(context_id: int):
-    launch, ctx, course = _scope_live(context_id)
+    launch, ctx, course = scope_live(context_id)
     return render_template(
         "sessions_admin.html",
         ctx=ctx,
@@ -92,7 +91,7 @@ def _form_day_time() -> tuple[date, time, time]:
 @bp.post("/admin/<int:context_id>/sessions")
 @require_launch("instructor")
 def admin_sessions_add(context_id: int):
-    launch, ctx, course = _scope_live(context_id)
+    launch, ctx, course = scope_live(context_id)
     check_form_token()
     day, start, end = _form_day_time()
     try:
@@ -117,7 +116,7 @@ def admin_sessions_add(context_id: int):
 @bp.post("/admin/<int:context_id>/sessions/<int:session_id>/cancel")
 @require_launch("instructor")
 def admin_session_cancel(context_id: int, session_id: int):
-    launch, ctx, _course = _scope_live(context_id)
+    launch, ctx, _course = scope_live(context_id)
     check_form_token()
     s = db()
     try:
@@ -143,7 +142,7 @@ def _session_or_404(s, launch, ctx_id: int, session_id: int):
 def admin_session(context_id: int, session_id: int):
     """The facilitator's page: who is booked, whether each finished the pre-work and how
     they did per outcome (to plan the discussion), and attendance for this session."""
-    launch, ctx, course = _scope_live(context_id)
+    launch, ctx, course = scope_live(context_id)
     s = read_db()
     live = _session_or_404(s, launch, ctx.id, session_id)
     places = booking.bookings_of(s, live)
@@ -176,7 +175,7 @@ def admin_session(context_id: int, session_id: int):
 @bp.post("/admin/<int:context_id>/sessions/<int:session_id>/attendance")
 @require_launch("instructor")
 def admin_session_attendance(context_id: int, session_id: int):
-    launch, ctx, course = _scope_live(context_id)
+    launch, ctx, course = scope_live(context_id)
     check_form_token()
     marks: dict[int, str] = {}
     for key, value in request.form.items():
