@@ -15,32 +15,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .summaries import RatingStat, YesNoStat
+
 MEASURES = ("recommend", "useful", "expertise")  # yes-no questions of the after-session form
 CONFIDENCE = ("confidence_before", "confidence_after")  # rating (1-5) questions
-
-
-@dataclass(frozen=True)
-class Measure:
-    id: str
-    prompt: str
-    answered: int
-    yes: int
-
-    @property
-    def share_yes(self) -> float | None:
-        return self.yes / self.answered if self.answered else None
-
-
-@dataclass(frozen=True)
-class Confidence:
-    id: str
-    prompt: str
-    answered: int
-    total: int
-
-    @property
-    def mean(self) -> float | None:
-        return self.total / self.answered if self.answered else None
 
 
 @dataclass(frozen=True)
@@ -55,8 +33,8 @@ class SessionLine:
     attended: int
     no_shows: int
     evaluations: int  # after-session evaluations sent by learners who attended it
-    measures: tuple[Measure, ...]
-    confidence: tuple[Confidence, ...]
+    measures: tuple[YesNoStat, ...]  # the three published measures
+    confidence: tuple[RatingStat, ...]  # before and after, 1-5
 
     @property
     def share_attended(self) -> float | None:

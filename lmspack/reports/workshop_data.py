@@ -21,6 +21,7 @@ from ..store.live_sessions import LiveSession, SessionBooking
 from ..store.models import Attempt, User
 from . import workshop
 from .data import shown_name
+from .summaries import RatingStat, YesNoStat
 
 PREWORK_DONE = ("passed", "completed")  # an attempt's status once the pre-work is complete
 HELD = ("booked", "waiting", "attended", "no_show")  # a booking that was not given up
@@ -38,7 +39,7 @@ def _line(sid, label, cancelled, capacity, statuses, answers, measures, confiden
         no_shows=statuses.count("no_show"),
         evaluations=len(answers),
         measures=tuple(
-            workshop.Measure(
+            YesNoStat(
                 q,
                 prompt,
                 sum(1 for a in answers if a.get(q) in ("yes", "no")),
@@ -47,7 +48,7 @@ def _line(sid, label, cancelled, capacity, statuses, answers, measures, confiden
             for q, prompt in measures
         ),  # fmt: skip
         confidence=tuple(
-            workshop.Confidence(
+            RatingStat(
                 q,
                 prompt,
                 sum(1 for a in answers if a.get(q) in _RATINGS),

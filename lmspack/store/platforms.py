@@ -135,12 +135,18 @@ def how_added(platform: Platform) -> str:
     )
 
 
-def platform_origins(session: Session) -> list[str]:
-    """Origins allowed to frame the tool: every registered issuer and login URL origin."""
+def platform_origins(session: Session) -> tuple[frozenset[int], list[str]]:
+    """Origins allowed to frame the tool: every registered issuer and login URL origin, and
+    the ids of the platforms they come from (so a caller can tell a list that predates a
+    platform)."""
+    ids: set[int] = set()
     origins: set[str] = set()
-    for issuer, login in session.execute(select(Platform.issuer, Platform.auth_login_url)):
+    for pid, issuer, login in session.execute(
+        select(Platform.id, Platform.issuer, Platform.auth_login_url)
+    ):
+        ids.add(pid)
         for url in (issuer, login):
             p = urlsplit(url)
             if p.scheme and p.netloc:
                 origins.add(f"{p.scheme}://{p.netloc}")
-    return sorted(origins)
+    return frozenset(ids), sorted(origins)
