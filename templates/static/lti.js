@@ -114,7 +114,7 @@
         return { state, learnerName: d.learner.name };
       });
     }
-    showCertificate(c) { // issue 5: the certificate the tool issued, and the CPD record
+    showCertificate(c) { // the certificate the tool issued, the CPD record and the live session
       const anchor = document.getElementById('lp-cert-actions');
       if (!anchor || this.data.launch.role === 'instructor') return;
       let box = document.getElementById('lp-tool-cert');
@@ -125,6 +125,9 @@
       // the token may have been renewed since these links were made
       const record = () => root + '/record?t=' + encodeURIComponent(this.token);
       links.push(['Your CPD record', record]);
+      if (this.data.course.cpd.liveSessionMinutes) { // book, move or cancel a place on the live session
+        links.push(['Book your live session', () => root + '/sessions?t=' + encodeURIComponent(this.token)]);
+      }
       box.replaceChildren(...links.map(([text, href]) => {
         const li = document.createElement('li'); const a = document.createElement('a');
         a.textContent = text; a.target = '_blank'; a.rel = 'noopener';

@@ -245,6 +245,15 @@ def _renewal(chromium, tool, platform):
         record.wait_for_load_state()
         assert record.locator("h1").inner_text() == "My CPD record"
         record.close()
+        # so does the live-session booking page (the course has a live session)
+        with ctx.expect_page() as opened:
+            page.locator("#lp-tool-cert a", has_text="Book your live session").dispatch_event(
+                "click"
+            )
+        sessions = opened.value
+        sessions.wait_for_load_state()
+        assert "live session" in sessions.locator("h1").inner_text().lower()
+        sessions.close()
         learner = Learner(_Top(page), COURSE_MODEL)
         second = COURSE_MODEL.nav[1].id
         with page.expect_response(lambda r: r.url.endswith("/api/v1/attempt/state")) as saved:
