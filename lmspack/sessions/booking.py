@@ -225,6 +225,19 @@ def attended_booking(s: Session, platform_id: int, context_id: int, user_id: int
     )
 
 
+def learner_place(
+    s: Session, platform_id: int, context_id: int, user_id: int
+) -> tuple[str, SessionView] | None:
+    """The learner's place for the results page and the CPD record: ("booked" | "waiting" |
+    "attended", that session), or None when they hold none."""
+    mine = active_booking(s, platform_id, context_id, user_id) or attended_booking(
+        s, platform_id, context_id, user_id
+    )
+    if mine is None:
+        return None
+    return mine.status, SessionView(find_session(s, platform_id, context_id, mine.session_id), 0, 0)
+
+
 def active_booking(s: Session, platform_id: int, context_id: int, user_id: int):
     """The learner's booked or waiting booking in this context, or None."""
     return s.scalar(

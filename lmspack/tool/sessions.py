@@ -265,17 +265,12 @@ def learner_summary(s, launch, course) -> dict | None:
     "status": "booked" | "waiting" | "attended"}."""
     if not course.cpd.live_session_minutes:
         return None
-    mine = booking.active_booking(
-        s, launch.platform_id, launch.context_id, launch.user_id
-    ) or booking.attended_booking(s, launch.platform_id, launch.context_id, launch.user_id)
-    view = None
-    if mine is not None:
-        live = booking.find_session(s, launch.platform_id, launch.context_id, mine.session_id)
-        view = booking.SessionView(live, 0, 0)
+    place = booking.learner_place(s, launch.platform_id, launch.context_id, launch.user_id)
+    status, view = place if place is not None else (None, None)
     return {
         "url": _learner_url(),
         "view": view,
-        "status": mine.status if mine is not None else None,
+        "status": status,
         "untold": booking.untold(s, launch.platform_id, launch.context_id, launch.user_id),
     }
 

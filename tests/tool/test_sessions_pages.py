@@ -315,6 +315,12 @@ def test_learners_who_came_without_booking_are_added_as_attended(tool, platform)
     # kim's evaluation after the session is open now, and she can't book again
     assert 'name="reflection"' in learner_page_at(tool, kim, "/sessions/evaluation")
     assert "You attended the live session" in learner_page(tool, kim)
+    # the results page learns each learner's place from the attempt API
+    live = {
+        who: api.get("/attempt").json()["liveSession"] for who, api in (("kim", kim), ("wai", wai))
+    }
+    assert live["kim"]["status"] == "attended" and "Europe/London" in live["kim"]["when"]
+    assert live["wai"]["status"] == "booked" and live["wai"]["when"] != live["kim"]["when"]
     # Rosa's first launch finds her attendance: her evaluation is open too
     rosa = learner_api(tool, platform, user="ses-rosa", context="ses-walk", link="ses-walk-l")
     assert 'name="reflection"' in learner_page_at(tool, rosa, "/sessions/evaluation")
@@ -322,7 +328,8 @@ def test_learners_who_came_without_booking_are_added_as_attended(tool, platform)
     t2, ctx2 = teacher(platform, "ses-walk2")
     add_session(tool, t2, ctx2)
     (sid2,) = session_ids(tool, t2, ctx2)
-    learner_api(tool, platform, user="ses-own", context="ses-walk2", link="ses-walk2-l")
+    own_api = learner_api(tool, platform, user="ses-own", context="ses-walk2", link="ses-walk2-l")
+    assert own_api.get("/attempt").json()["liveSession"] == {"status": None, "when": None}
     own = f"/admin/{ctx2}/sessions/{sid2}"
     r = post_admin_form(tool, own, own + "/walk-ins", t2, {"user": [picks["User ses-lee"][1]]})
     assert r.status_code == 400 and "not on this session" in r.text
