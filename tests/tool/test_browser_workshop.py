@@ -2,9 +2,10 @@
 (`certificate.require: [pages, quiz, attendance, session-evaluation]`), on SQLite and
 PostgreSQL: the facilitator adds a session on the admin page; the learner, after the
 pre-work, opens *Book your live session* from the course page and books; the facilitator
-sees the learner's pre-work and per-outcome results and marks them attended; the learner
-opens the evaluation from the CPD record, sends it, and the certificate is there and
-verifies. axe-core finds nothing on any of these pages at 1280 and at 320 px.
+sees the learner's pre-work and per-outcome results and marks them attended; the course
+page's results then name the session they attended; the learner opens the evaluation from
+the CPD record, sends it, and the certificate is there and verifies. axe-core finds nothing
+on any of these pages at 1280 and at 320 px.
 
 (The pre-work itself is done through the learner API with the same launch's user and link:
 the player's pages and quiz in Chromium are test_browser_lti.py's and tests/browser's.)"""
@@ -92,6 +93,12 @@ def test_book_attend_evaluate_certificate_in_chromium(in_chromium, tool, platfor
             fac.get_by_role("button", name="Save attendance").click()
             fac.get_by_role("status").filter(has_text="1 attended").wait_for()
 
+            # back on the course page, the results say which session they attended
+            page.reload()
+            page.locator("html.ready").wait_for(state="attached")
+            links = page.locator("#lp-tool-cert")
+            links.get_by_text("You attended the live session:").wait_for(state="attached")
+            seen["results"] = links.inner_text()
             # the learner evaluates the session from the CPD record; the certificate comes
             with ctx_b.expect_page() as opened:
                 page.locator("#lp-tool-cert a", has_text="Your CPD record").dispatch_event(
@@ -124,6 +131,7 @@ def test_book_attend_evaluate_certificate_in_chromium(in_chromium, tool, platfor
     in_chromium(run)
     assert "BEGIN:VALARM" in seen["ics"] and "https://zoom.us/j/987?pwd=abc" in seen["ics"]
     assert "Passed" in seen["row"] and "100%" in seen["row"]
+    assert "(Europe/London)" in seen["results"] and str(DAY.year) in seen["results"]
     assert "We tried <b>curious</b> openings." in seen["record"]  # escaped, as typed
     cert = api.get("/attempt").json()["certificate"]
     assert cert and cert["code"] == seen["code"]
