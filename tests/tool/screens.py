@@ -6,7 +6,7 @@ axe-core run in that frame."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import quote
 
 import jwt
@@ -27,10 +27,11 @@ class Screens:
     ctx: int  # contexts.id
     code: str  # a valid certificate's code
     revoked: str  # a revoked certificate's code
+    tool: dict[str, str] = field(default_factory=dict)
 
     @property
     def pages(self) -> dict[str, str]:
-        return {**self.admin, **self.learner}
+        return {**self.admin, **self.learner, **self.tool}
 
 
 def revoke(tool, screens: Screens, code: str, reason: str = "Issued in error", **extra):
@@ -79,6 +80,9 @@ def seed(tool, platform, context: str = "scr", link: str = "scrl") -> Screens:
         "certificate (valid)": f"{admin}/certificates/{code}{t}",
         "certificate (revoked)": f"{admin}/certificates/{revoked}{t}",
     })
+    launch = f"{platform.issuer}/start?user=scr-t&role=instructor&context={context}&link={link}"
+    screens.admin["teacher launch"] = launch
+    screens.admin["add the activity (deep linking)"] = launch + "&kind=deeplink"
     if COURSE_MODEL.cpd.live_session_minutes:
         screens.admin.update({
             "live sessions": f"{admin}/sessions{t}",
@@ -96,6 +100,10 @@ def seed(tool, platform, context: str = "scr", link: str = "scrl") -> Screens:
         "verify form": f"{tool.url}/verify",
         "error page": f"{admin}/completions?t={learner}",  # a learner's token: 403
     })
+    screens.tool = {  # the tool's own pages, for the administrator who registers it
+        "tool home": f"{tool.url}/",
+        "configuration": f"{tool.url}/lti/config",
+    }
     return screens
 
 
@@ -105,6 +113,8 @@ def open_framed(page, platform, url: str):
     page.goto(f"{platform.issuer}/embed?fill=1&src={quote(url, safe='')}")
     page.wait_for_load_state("load")
     frame = page.frames[1]
+    if url.startswith(platform.issuer + "/start"):  # a launch: login, the platform, back
+        frame.wait_for_url("**/lti/launch")
     if "/course/" in url:
         frame.locator("html.ready").wait_for(state="attached")
     else:
