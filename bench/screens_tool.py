@@ -13,6 +13,7 @@ screen has a violation.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import tempfile
 import uuid
@@ -70,11 +71,29 @@ def select_completed():
     return select(Attempt.id).where(Attempt.completed_at.is_not(None)).order_by(Attempt.id)
 
 
+def high_contrast(browser, platform, screens, folder: Path) -> int:
+    """The pages with charts in forced-colors mode (Windows high contrast), at 1280 px."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800}, forced_colors="active")
+    page = ctx.new_page()
+    found = 0
+    for label in ("completion report", "outcomes report", "evaluation report"):
+        frame = open_framed(page, platform, screens.admin[label])
+        violations = axe_in_frame(frame)
+        found += len(violations)
+        fit_frame(page, frame)
+        shot = folder / f"{label.replace(' ', '-')}-forced-colors-1280.png"
+        page.screenshot(path=str(shot), full_page=True)
+        print(f"{label} @1280px, forced colors: {len(violations)} axe violations  {shot}")
+    ctx.close()
+    return found
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("folder", nargs="?", default="/tmp/screens/tool", type=Path)
     args = parser.parse_args()
     args.folder.mkdir(parents=True, exist_ok=True)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per screen, not per request
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -103,6 +122,7 @@ def main() -> int:
                         for v in found:
                             print(f"    {v}")
                     ctx.close()
+                total += high_contrast(browser, platform, screens, args.folder)
                 browser.close()
         finally:
             platform.stop()

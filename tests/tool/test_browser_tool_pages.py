@@ -106,18 +106,23 @@ def test_charts_use_system_colours_in_forced_colors_mode(in_chromium, seeded):  
                 for label, selector in (
                     ("outcomes report", ".bar-list .fill"),
                     ("completion report", ".trend-plot .area"),
+                    ("completion report", ".trend-plot .line.certified"),
                 ):
                     frame = open_framed(page, platform, screens.admin[label])
+                    prop = "stroke" if ".line" in selector else "fill"
                     fill, text = frame.locator(selector).first.evaluate(
-                        "e => [getComputedStyle(e).fill, getComputedStyle(document.body).color]"
+                        "(e, p) => [getComputedStyle(e)[p], getComputedStyle(document.body).color]",
+                        prop,
                     )
                     brand = frame.evaluate(
                         "getComputedStyle(document.documentElement).getPropertyValue('--brand')"
                     )
                     if forced == "active":  # CanvasText: the text's own colour
                         assert fill == text, (label, fill, text)
-                    else:
+                    elif prop == "fill":
                         assert brand.strip() == "#0b5563" and fill == "rgb(11, 85, 99)", fill
+                    else:  # the player's --ok
+                        assert fill == "rgb(27, 106, 52)", fill
         finally:
             ctx.close()
 
