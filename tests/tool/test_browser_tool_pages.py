@@ -165,3 +165,27 @@ def test_revoking_needs_the_confirmation_ticked(in_chromium, tool, seeded):  # n
 
     in_chromium(run)
     assert api.get("/attempt").json()["certificate"]["revoked"] is True
+
+
+def test_the_completion_tables_headers_stay_in_view(in_chromium, seeded):  # noqa: F811
+    """The table scrolls inside its region (75% of the window high); its header row stays
+    at the region's top while the rows scroll under it."""
+    platform, screens = seeded
+
+    def run(chromium):
+        ctx = chromium.new_context(viewport={"width": 1280, "height": 400})
+        page = ctx.new_page()
+        try:
+            frame = open_framed(page, platform, screens.admin["completion report"])
+            region = frame.locator('[aria-labelledby="completion-caption"]')
+            header = region.locator("thead th").first
+            first_row = region.locator("tbody tr").first
+            assert region.evaluate("e => e.scrollHeight > e.clientHeight")
+            region.evaluate("e => { e.scrollTop = 150; }")
+            top = region.evaluate("e => e.getBoundingClientRect().top + e.clientTop")
+            assert abs(header.evaluate("e => e.getBoundingClientRect().top") - top) < 1
+            assert first_row.evaluate("e => e.getBoundingClientRect().top") < top
+        finally:
+            ctx.close()
+
+    in_chromium(run)
