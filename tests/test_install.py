@@ -37,6 +37,7 @@ def test_wheel_carries_theme_and_builds_a_course(tmp_path: Path) -> None:
     assert any(n.startswith("lmspack/theme/static/") for n in names)
     assert "lmspack/scaffold/course_src/course.yaml" in names
     assert "lmspack/preview_live.js" in names
+    assert "lmspack/tool/static/tool.css" in names  # the tool pages' stylesheet
     # every package of the source tree is in the wheel (pyproject.toml lists them by hand)
     for init in (ROOT / "lmspack").rglob("__init__.py"):
         assert init.relative_to(ROOT).as_posix() in names, init

@@ -326,3 +326,30 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [to_jsonable(v) for v in value]
     return value
+
+
+# -- headline figures -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The completion page's four large figures: the L&D officer's first questions."""
+
+    learners: int
+    completed: int  # passed the pre-work (certified or not)
+    certified: int  # holding a valid certificate
+    not_started: int
+
+    def share(self, n: int) -> int | None:
+        """n as a whole percentage of the learners (None when there are none)."""
+        return round(100 * n / self.learners) if self.learners else None
+
+
+def headline(counts: Mapping[str, int]) -> Headline:
+    """From `reports.data.Completion.counts()` (learners by status)."""
+    return Headline(
+        learners=sum(counts.values()),
+        completed=counts.get("passed", 0) + counts.get("certified", 0),
+        certified=counts.get("certified", 0),
+        not_started=counts.get("not started", 0),
+    )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from ..store.records import context_summary
-from .admin_scope import ATTEMPT_STATUS_LABELS, NO_STORE, scoped_context
+from .admin_scope import ATTEMPT_STATUS_LABELS, NO_STORE, nav, scoped_context
 from .context import read_db, sites
 from .launch_token import require_launch
 
@@ -27,4 +27,5 @@ def context_admin(context_id: int):
         by_status=summary["by_status"],
         status_labels=ATTEMPT_STATUS_LABELS,
         course_title=site.course.title if site else launch.course_id,
+        nav=nav(ctx.id),
     ), NO_STORE

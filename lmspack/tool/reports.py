@@ -14,7 +14,7 @@ instructor or administrator role, scoped to THAT launch's platform and context.
                                           a CSV of all (certificates.evidence), streamed, in
                                           parts of PACK_PART: ?part=N
     GET  /admin/<ctx>/certificates/<code> one certificate, with revoke and re-issue forms
-    POST /admin/<ctx>/certificates/<code>/revoke   reason=
+    POST /admin/<ctx>/certificates/<code>/revoke   reason=, confirm=revoke (the form's checkbox)
     POST /admin/<ctx>/certificates/<code>/reissue  reason=, name= (optional correction)
     POST /admin/<ctx>/roster              fetch the roster again (NRPS)
     (live session attendance: lmspack.tool.attendance, in the same navigation)
@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -41,7 +41,7 @@ from flask import Blueprint, Response, abort, g, redirect, render_template, requ
 from ..certificates import issue
 from ..certificates.evidence import pack_chunks
 from ..printable import problem
-from ..reports import data, summaries
+from ..reports import data, summaries, timeline
 from ..reports.csv import csv_bytes
 from ..reports.workshop import workshop_csv
 from ..reports.workshop_data import workshop_report
@@ -50,10 +50,12 @@ from .admin_scope import NO_STORE, REPORT_STATUS_LABELS, link, nav, scope, scope
 from .context import base_url, db, read_db, store, tool_config
 from .csrf import check_form_token, form_token
 from .launch_token import require_launch
+from .page_chrome import page_chrome
 from .roster import RosterError, sync_roster
 
 bp = Blueprint("reports", __name__)
 bp.add_app_template_global(form_token, "csrf_token")
+bp.app_context_processor(page_chrome)  # every page: the stylesheets and the header
 
 PER_PAGE = 100
 COMMENTS_PER_PAGE = 50  # the CSV has them all
@@ -169,6 +171,11 @@ def completions(context_id: int):
         total=len(rows),
         all_total=len(report.rows),
         counts=report.counts(),
+        head=summaries.headline(report.counts()),
+        timeline=timeline.cumulative(
+            *timeline.completion_dates(read_db(), launch.platform_id, ctx.id),
+            today=datetime.now(UTC).date(),
+        ),
         groups=report.groups,
         outcome_ids=report.outcome_ids,
         f=f,
@@ -380,7 +387,10 @@ def certificate_revoke(context_id: int, code: str):
     session = db()
     cert = _scoped_certificate(session, launch, ctx, code)
     check_form_token()
-    issue.revoke(session, cert, _reason())
+    reason = _reason()
+    if request.form.get("confirm") != "revoke":  # the form's required checkbox, kept without JS
+        abort(400, description="Tick the box to confirm the revocation: nothing was changed.")
+    issue.revoke(session, cert, reason)
     session.commit()
     return redirect(
         link("reports.certificate_admin", context_id=ctx.id, code=cert.code, done="revoked"),

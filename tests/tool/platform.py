@@ -323,6 +323,10 @@ class TestPlatform:
             src = html.escape(request.args.get("src", ""), quote=True)
             page = f'<!doctype html><title>Course</title><iframe id="tool" src="{src}" ' \
                    'width="1200" height="850" title="Activity"></iframe>'
+            if request.args.get("fill"):  # the frame as wide as the window (a phone's Moodle)
+                page = page.replace('width="1200" height="850"', 'style="display:block;'
+                                    'border:0;width:100%;height:100vh"').replace(
+                    "<title>", '<html lang="en"><style>body{margin:0}</style><title>')
             if request.args.get("storage"):
                 tool = json.dumps(_origin(self.tool_url))
                 page += f"<script>{PLATFORM_STORAGE_JS.replace('TOOL_ORIGIN', tool)}</script>"

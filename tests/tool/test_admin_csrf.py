@@ -50,7 +50,7 @@ def revoke(tool, ctx: int, code: str, teacher: str, **fields):
     return requests.post(
         f"{tool.url}/admin/{ctx}/certificates/{code}/revoke",
         params={"t": teacher},
-        data={"reason": "Issued in error", **fields},
+        data={"reason": "Issued in error", "confirm": "revoke", **fields},
         allow_redirects=False,
         timeout=20,
     )
@@ -80,6 +80,24 @@ def test_revoke_with_the_pages_token_works(tool, two_courses):
     assert row.revoked_at is not None and row.revoked_reason == "Issued in error"
     v = requests.get(f"{tool.url}/verify/{code}", timeout=10).text
     assert "was revoked" in v
+
+
+def test_revoke_without_its_confirmation_changes_nothing(tool, two_courses):
+    """The form's required checkbox is checked by the server too (a browser without
+    constraint validation, or a hand-made POST): the page's token alone revokes nothing."""
+    (code, teacher, ctx), _ = two_courses
+    token = page_tokens(tool, ctx, code, teacher)["revoke"]
+    html = requests.get(f"{tool.url}/admin/{ctx}/certificates/{code}", params={"t": teacher},
+                        timeout=20).text  # fmt: skip
+    assert 'name="confirm" value="revoke" required' in html
+    for confirm in (None, "", "yes"):
+        r = revoke(tool, ctx, code, teacher, csrf_token=token, confirm=confirm)
+        assert r.status_code == 400, (r.status_code, r.text[:300])
+        assert "Tick the box to confirm" in r.text and "nothing was changed" in r.text
+        row = cert_row(tool, code)
+        assert row.revoked_at is None and row.revoked_reason is None
+    assert revoke(tool, ctx, code, teacher, csrf_token=token).status_code == 303
+    assert cert_row(tool, code).revoked_at is not None
 
 
 def test_revoke_without_a_token_is_refused(tool, two_courses):

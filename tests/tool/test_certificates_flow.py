@@ -365,7 +365,7 @@ def test_admin_revoke_and_reissue_buttons(tool, platform):
         f"/admin/{ctx}/certificates/{new}",
         f"/admin/{ctx}/certificates/{new}/revoke",
         teacher,
-        {"reason": "Withdrawn"},
+        {"reason": "Withdrawn", "confirm": "revoke"},
         allow_redirects=False,
     )
     assert r.status_code == 303
@@ -375,7 +375,7 @@ def test_admin_revoke_and_reissue_buttons(tool, platform):
     r = requests.post(
         f"{tool.url}/admin/{ctx}/certificates/{new}/revoke",
         params={"t": learner.token},
-        data={"reason": "x"},
+        data={"reason": "x", "confirm": "revoke"},
     )
     assert r.status_code == 403
 

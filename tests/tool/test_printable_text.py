@@ -196,7 +196,8 @@ def test_an_admins_unprintable_reason_is_a_clear_400(tool, platform):
     teacher = launch_token(platform, user="t-pt6", role="instructor", context="pt6", link="rl6")
     page = f"/admin/{_ctx(teacher)}/certificates/{code}"
     for bad in ("Wrong\x00 learner", "Wrong \x07learner"):
-        r = post_admin_form(tool, page, page + "/revoke", teacher, {"reason": bad})
+        r = post_admin_form(tool, page, page + "/revoke", teacher,
+                            {"reason": bad, "confirm": "revoke"})  # fmt: skip
         assert r.status_code == 400 and "please remove it" in r.text, r.text[:300]
         r = post_admin_form(tool, page, page + "/reissue", teacher,
                             {"reason": "Name fix", "name": bad})  # fmt: skip

@@ -94,14 +94,14 @@ def test_completion_table(tool, course_ctx):
     r = get(tool, ctx, "completions", t)
     assert r.status_code == 200, r.text
     html = r.text
-    rows = {
-        m.group(1): m.group(2)
-        for m in re.finditer(r'<th scope="row">([^<]+)<.*?</th>\s*<td>([^<]+)</td>', html, re.S)
-    }
-    assert rows["Cert Ified"] == "Certified"
-    assert rows["Fay Led"] == "Not passed"
-    assert rows["Pro Gress"] == "In progress"
-    assert rows["Nev Er"] == "Not started"
+    # the status is a labelled badge: its word, and a class saying which status it is
+    badge = (r'<th scope="row">([^<]+)<.*?</th>\s*'
+             r'<td><span class="badge ([^"]+)">([^<]+)</span></td>')
+    rows = {m.group(1): (m.group(3), m.group(2)) for m in re.finditer(badge, html, re.S)}
+    assert rows["Cert Ified"] == ("Certified", "certified")
+    assert rows["Fay Led"] == ("Not passed", "failed")
+    assert rows["Pro Gress"] == ("In progress", "in-progress")
+    assert rows["Nev Er"] == ("Not started", "not-started")
     assert "Tea Cher" not in html  # teachers on the roster are not learners
     assert "=HYPERLINK(&#34;http://evil.example" in html or "=HYPERLINK(&quot;" in html
     assert "not on the roster" in html
