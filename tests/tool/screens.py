@@ -14,6 +14,7 @@ import jwt
 from tests.browser.conftest import AXE, AXE_TAGS
 
 from .api_client import COURSE_MODEL, complete_course, launch_token, learner_api, post_admin_form
+from .workshop import add_session, book, finish_workshop
 
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 WIDTHS = (1280, 320)
@@ -62,8 +63,10 @@ def seed(tool, platform, context: str = "scr", link: str = "scrl") -> Screens:
     wrong = {q.id: i % 2 == 0 for i, q in enumerate(COURSE_MODEL.quiz.questions)}
     complete_course(apis["scr-fail"], correct=wrong)
     apis["scr-start"].put("/attempt/state", {"page": COURSE_MODEL.nav[1].id, "visited": []})
-    code = apis["scr-cert"].get("/attempt").json()["certificate"]["code"]
-    revoked = apis["scr-rev"].get("/attempt").json()["certificate"]["code"]
+    sid = add_session(tool, apis["scr-cert"])  # the workshop: one session for them all
+    code = finish_workshop(tool, apis["scr-cert"], sid)["code"]
+    revoked = finish_workshop(tool, apis["scr-rev"], sid)["code"]
+    book(tool, apis["scr-fail"], sid)  # booked, attendance not taken yet
     teacher = launch_token(platform, user="scr-t", role="instructor", context=context, link=link)
     ctx = jwt.decode(teacher, options={"verify_signature": False})["ctx"]
     screens = Screens({}, {}, teacher, ctx, code, revoked)
@@ -86,7 +89,7 @@ def seed(tool, platform, context: str = "scr", link: str = "scrl") -> Screens:
     if COURSE_MODEL.cpd.live_session_minutes:
         screens.admin.update({
             "live sessions": f"{admin}/sessions{t}",
-            "live session attendance": f"{admin}/attendance{t}",
+            "live session (facilitator)": f"{admin}/sessions/{sid}{t}",
             "live sessions report": f"{admin}/sessions-report{t}",
         })
     learner = apis["scr-cert"].token
@@ -95,6 +98,14 @@ def seed(tool, platform, context: str = "scr", link: str = "scrl") -> Screens:
     screens.learner.update({
         "course page": f"{tool.url}{site.prefix}?t={start}",
         "CPD record": f"{tool.url}/record?t={learner}",
+        **(
+            {
+                "live sessions (booked)": f"{tool.url}/sessions?t={apis['scr-fail'].token}",
+                "evaluation after the session": f"{tool.url}/sessions/evaluation?t={learner}",
+            }
+            if COURSE_MODEL.cpd.live_session_minutes
+            else {}
+        ),
         "verify (valid)": f"{tool.url}/verify/{code}",
         "verify (revoked)": f"{tool.url}/verify/{revoked}",
         "verify form": f"{tool.url}/verify",

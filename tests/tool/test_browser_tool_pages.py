@@ -12,6 +12,7 @@ from .api_client import complete_course, launch_token, learner_api
 from .platform import TestPlatform
 from .screens import WIDTHS, axe_in_frame, open_framed, seed
 from .test_browser_lti import in_chromium  # noqa: F401
+from .workshop import finish_workshop
 
 pytestmark = pytest.mark.browser
 
@@ -133,7 +134,7 @@ def test_revoking_needs_the_confirmation_ticked(in_chromium, tool, seeded):  # n
     platform, _screens = seeded
     api = learner_api(tool, platform, user="rv-learner", context="rvc", link="rvl")
     complete_course(api)
-    code = api.get("/attempt").json()["certificate"]["code"]
+    code = finish_workshop(tool, api)["code"]
     teacher = launch_token(platform, user="rv-t", role="instructor", context="rvc", link="rvl")
     ctx_id = __import__("jwt").decode(teacher, options={"verify_signature": False})["ctx"]
     url = f"{tool.url}/admin/{ctx_id}/certificates/{code}?t={teacher}"

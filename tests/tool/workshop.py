@@ -39,19 +39,19 @@ def _attempt(tool, api: Api) -> Attempt:
         return s.get(Attempt, att)
 
 
-def book_and_attend(tool, api: Api) -> int:
-    """A session in the learner's context (a new one, ten days ahead), the learner booked on
-    it through their page, then marked attended as the facilitator's page does. Returns
-    the session's id."""
+def add_session(tool, api: Api) -> int:
+    """A new session in the learner's context, ten days ahead: its id."""
     a = _attempt(tool, api)
-    course = tool.app.extensions["lmspack.sites"][a.course_id].course
     with tool.store.transaction() as s:
-        live = booking.schedule(
+        return booking.schedule(
             s, platform_id=a.platform_id, context_id=a.context_id,
             day=date.today() + timedelta(days=10), start=time(9, 30), end=time(12, 30),
             join_url="https://zoom.us/j/123", capacity=12,
-        )  # fmt: skip
-        sid = live.id
+        ).id  # fmt: skip
+
+
+def book(tool, api: Api, sid: int) -> None:
+    """The learner books session `sid` through their page."""
     path = f"/sessions/{sid}/book"
     html = requests.get(tool.url + "/sessions", params={"t": api.token}, timeout=20).text
     r = requests.post(
@@ -59,6 +59,15 @@ def book_and_attend(tool, api: Api) -> int:
         allow_redirects=False, timeout=20,
     )  # fmt: skip
     assert r.status_code == 303, r.text[:300]
+
+
+def book_and_attend(tool, api: Api, sid: int | None = None) -> int:
+    """The learner booked on session `sid` (a new one when None) through their page, then
+    marked attended as the facilitator's page does. Returns the session's id."""
+    a = _attempt(tool, api)
+    course = tool.app.extensions["lmspack.sites"][a.course_id].course
+    sid = sid or add_session(tool, api)
+    book(tool, api, sid)
     with tool.store.transaction() as s:
         live = booking.find_session(s, a.platform_id, a.context_id, sid)
         b = s.scalar(
@@ -84,10 +93,10 @@ def send_session_evaluation(
     )
 
 
-def finish_workshop(tool, api: Api) -> dict:
-    """After the pre-work: booked, attended, the session evaluated. Returns the certificate
-    the attempt API then shows."""
-    book_and_attend(tool, api)
+def finish_workshop(tool, api: Api, sid: int | None = None) -> dict:
+    """After the pre-work: booked (on session `sid`, or a new one), attended, the session
+    evaluated. Returns the certificate the attempt API then shows."""
+    book_and_attend(tool, api, sid)
     r = send_session_evaluation(tool, api, reflection="We talked about curiosity.")
     assert r.status_code == 303, r.text[:500]
     cert = api.get("/attempt").json()["certificate"]
