@@ -37,6 +37,17 @@ class Store:
     sessions: sessionmaker[Session]
     #: sessions that only read: on SQLite they do not take the write lock
     read_sessions: sessionmaker[Session]
+    #: sessions whose every statement commits by itself (PostgreSQL: no BEGIN or COMMIT round
+    #: trips), for a request whose statements need no transaction around them; on SQLite,
+    #: where a BEGIN costs no round trip, the same as `sessions`
+    autocommit_sessions: sessionmaker[Session] | None = None
+
+    def __post_init__(self) -> None:
+        if self.autocommit_sessions is None:
+            engine = self.engine
+            if not is_sqlite(engine):
+                engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+            self.autocommit_sessions = session_factory(engine)
 
     @classmethod
     def from_url(cls, url: str | None = None, **engine_kwargs) -> Store:

@@ -7,12 +7,14 @@ so any gunicorn worker (or another host sharing one PostgreSQL) can take the nex
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -21,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from .faults import discard_broken_connections
 
 DEFAULT_SQLITE = Path("instance") / "lmspack.sqlite"
+IDLE_PING = 5.0  # seconds a pooled PostgreSQL connection may rest before it is pinged
 
 
 def database_url(url: str | None = None) -> str:
@@ -35,9 +38,16 @@ def database_url(url: str | None = None) -> str:
     return url
 
 
-def make_engine(url: str | None = None, *, busy_timeout: float = 10.0, **kwargs) -> Engine:
+def make_engine(
+    url: str | None = None,
+    *,
+    busy_timeout: float = 10.0,
+    idle_ping: float = IDLE_PING,
+    **kwargs,
+) -> Engine:
     """An engine with the settings the tool relies on (WAL, busy timeout, foreign keys).
-    `busy_timeout`: seconds a SQLite write waits for the lock before it is a fault (503)."""
+    `busy_timeout`: seconds a SQLite write waits for the lock before it is a fault (503).
+    `idle_ping`: seconds after which a PostgreSQL connection is pinged before use."""
     url = database_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -57,14 +67,43 @@ def make_engine(url: str | None = None, *, busy_timeout: float = 10.0, **kwargs)
         # WAL mode a reader never waits for a writer (e.g. /lti/jwks while a write is open).
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
     # Per process: a sync worker needs 1-2 connections, a gthread worker about its threads
     # + 1; at most 10 each keeps 5 workers well under PostgreSQL's default max_connections.
     kwargs.setdefault("pool_size", 5)
     kwargs.setdefault("max_overflow", 5)
     engine = create_engine(url, **kwargs)
     discard_broken_connections(engine)
+    if not kwargs.get("pool_pre_ping"):
+        ping_when_idle(engine, idle_ping)
     return engine
+
+
+def ping_when_idle(engine: Engine, idle: float) -> None:
+    """SQLAlchemy's pool_pre_ping, for connections that rested `idle` seconds or more.
+
+    pool_pre_ping costs a round trip at every checkout: two per launch (issue 15). A
+    connection in use a moment ago is as good as the answer it got then; one that rested
+    (the server may have restarted, a proxy may have dropped it) is pinged as before and,
+    if the ping fails, replaced before the request sees it. A server lost in the last
+    `idle` seconds fails the one statement that meets it: discard_broken_connections then
+    drops the pool and the request is a 503 that the player sends again."""
+
+    @event.listens_for(engine, "checkin")
+    def _rested_from(_dbapi_conn, record) -> None:
+        if record is not None:
+            record.info["lmspack_checked_in"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_conn, record, _proxy) -> None:
+        since = record.info.get("lmspack_checked_in")
+        if since is None or time.monotonic() - since < idle:
+            return  # new, or in use a moment ago
+        try:
+            alive = engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise sa_exc.DisconnectionError("the pooled connection is gone") from exc
+        if not alive:
+            raise sa_exc.DisconnectionError("the pooled connection is gone")
 
 
 READ_ONLY = "lmspack_read_only"

@@ -11,6 +11,8 @@ and its nonce are used up together, by exactly one request, even across workers 
 The caller then checks that the id_token's nonce is this login's nonce and that the token
 comes from this login's platform. The delete is part of the launch's transaction, so a launch
 refused by a later check rolls it back and leaves the login to its rightful owner.
+On PostgreSQL the table is UNLOGGED (migration 0012): emptied by a crash, its writes skip the
+WAL.
 """
 
 from __future__ import annotations

@@ -19,6 +19,15 @@ def db() -> Session:
     return g.db
 
 
+def autocommit_db() -> Session:
+    """The request's session, made as Store.autocommit_sessions (each statement commits by
+    itself: no BEGIN/COMMIT round trips on PostgreSQL); call it before anything else opens
+    `db()`. For a request that writes one row and needs no transaction (the login)."""
+    if "db" not in g:
+        g.db = store().autocommit_sessions()
+    return g.db
+
+
 def read_db() -> Session:
     """A session for reads. On SQLite a separate one, which never waits for a writer; on
     PostgreSQL (MVCC: readers never wait anyway) the request's session, to save a

@@ -13,14 +13,23 @@ from pylti1p3.contrib.flask.request import FlaskRequest
 from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.exception import OIDCException
 from pylti1p3.lineitem import LineItem
-from sqlalchemy import delete, text
+from sqlalchemy import delete
 
 from ..printable import problem
 from ..store import cache, records
 from ..store import keys as tool_keys
 from ..store.models import CacheEntry
 from . import embedded, registration
-from .context import base_url, db, outbound_policy, read_db, sites, store, tool_config
+from .context import (
+    autocommit_db,
+    base_url,
+    db,
+    outbound_policy,
+    read_db,
+    sites,
+    store,
+    tool_config,
+)
 from .errors import error_page
 from .framing import allow_framing_by
 from .launch_token import LaunchClaims, issue_launch_token
@@ -81,13 +90,14 @@ def _parts(session, read=None):
 
 @bp.route("/lti/login", methods=["GET", "POST"])
 def login():
-    session = db()
-    if session.get_bind().dialect.name == "postgresql":
-        # What login writes (a nonce, state) lives minutes and is worthless after a crash:
-        # no need to wait for the WAL flush.
-        session.execute(text("SET LOCAL synchronous_commit = off"))
-    # One transaction: the registration is read where the login is written (a read session
-    # of its own cost a connection and a BEGIN more, for a lock held a millisecond less).
+    # The login writes one row, which needs no transaction around it: its registration
+    # lookup and INSERT commit by themselves (on PostgreSQL that saves the BEGIN and COMMIT
+    # round trips; a platform removed in between fails the INSERT's foreign key). What login
+    # writes (a nonce, state) lives minutes and is worthless after a crash: on PostgreSQL
+    # `logins` is UNLOGGED (migration 0012), so its commit waits for no WAL flush.
+    # On SQLite one transaction: the registration is read where the login is written (a read
+    # session of its own cost a connection and a BEGIN more, for a lock held a millisecond less).
+    session = autocommit_db()
     req, conf, sessions, cookies = _parts(session, read=session)
     oidc = ToolOIDCLogin(
         req,
@@ -360,5 +370,3 @@ def config_page():
 @bp.get("/lti/launch")
 def launch_get():
     abort(405, description="A launch arrives by POST from your learning platform.")
-
-

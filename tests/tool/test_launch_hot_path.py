@@ -5,7 +5,7 @@ bytes as a full render, and nothing can be kept in Flask's cookie session."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, event
 
 from lmspack.render import script_json
 from lmspack.store import Store, lookups
@@ -64,3 +64,26 @@ def test_nothing_can_be_kept_in_flasks_cookie_session(tool):
 
     with tool.app.test_request_context("/"), pytest.raises(RuntimeError):
         session["kept"] = "in one browser's cookie"
+
+
+def test_the_login_writes_its_row_without_a_transaction_on_postgresql(tool, platform):
+    """On PostgreSQL the login's lookup and INSERT commit by themselves (no BEGIN and COMMIT
+    round trips); the launch still runs in one transaction, which consumes the login."""
+    seen: list[tuple[str, bool]] = []  # (statement's start, run in autocommit)
+
+    def note(conn, _cursor, statement, *_a):
+        dbapi = conn.connection.dbapi_connection
+        seen.append((" ".join(statement.split()[:3]), bool(getattr(dbapi, "autocommit", 0))))
+
+    event.listen(tool.store.engine, "before_cursor_execute", note)
+    try:
+        r = Browser().launch(platform)
+    finally:
+        event.remove(tool.store.engine, "before_cursor_execute", note)
+    assert r.status_code == 303, r.text[:300]
+    postgresql = tool.store.engine.dialect.name == "postgresql"
+    assert ("INSERT INTO logins", postgresql) in seen
+    assert ("DELETE FROM logins", False) in seen  # in the launch's transaction
+    on_their_own = {s for s, autocommit in seen if autocommit}
+    assert on_their_own == ({"INSERT INTO logins", "SELECT platforms.id, platforms.name,"}
+                            if postgresql else set()), seen  # fmt: skip
