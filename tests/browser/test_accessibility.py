@@ -248,3 +248,36 @@ def test_axe_cover_quiz_list_results_certificate_and_resume(page, server, course
     check("cover: continue where you left off")
     audit.assert_clean()
     assert not wide, wide
+
+
+MEASURE = """() => {
+  const sec = document.querySelector('main > section.step:not([hidden])');
+  const size = (sel) => parseFloat(getComputedStyle(sec.querySelector(sel)).fontSize);
+  const p = sec.querySelector('.content > p');
+  const zero = document.createElement('span');
+  zero.textContent = '0'.repeat(100);
+  zero.style.cssText = 'position: absolute; white-space: nowrap';
+  p.appendChild(zero);
+  const ch = zero.getBoundingClientRect().width / 100;
+  zero.remove();
+  const label = sec.querySelector('.reflections .field');
+  return {h1: size('h1'), h2: size('.content h2'), text: p.getBoundingClientRect().width,
+          ch: p.getBoundingClientRect().width / ch, field: label.getBoundingClientRect().width};
+}"""
+
+
+@pytest.mark.parametrize("width", [320, 1280])
+def test_type_scale_and_line_length(lms_factory, course, width):
+    """h2 clearly smaller than h1 at every width; lines of about 65 characters on a desktop;
+    at 320 px no box inside a box: text and reflections keep the width of the screen."""
+    lms = lms_factory("scorm2004")
+    lms.page.set_viewport_size({"width": width, "height": 800})
+    page_id = course.nav[1].id
+    assert course.reflections_for(page_id)
+    lms.start(hash=f"#page-{page_id}")
+    m = lms.sco.evaluate(MEASURE)
+    assert m["h1"] >= 1.2 * m["h2"], m
+    if width == 320:
+        assert m["text"] >= 280 and m["field"] >= 280, m  # 320 less 2 x 1rem of the page
+    else:
+        assert 55 <= m["ch"] <= 66, m
