@@ -150,7 +150,11 @@ CERTIFICATE = Shape(
     },
 )
 # A cover image: a web image format every browser shows, in media/ (it ships in the package).
-COVER_IMAGE_RE = re.compile(r"^media/[^\s].*\.(?:png|jpe?g|gif|webp|avif|svg)$", re.IGNORECASE)
+# (in either case, spelt out: a JSON Schema pattern has no flags)
+COVER_IMAGE_RE = re.compile(
+    r"^media/\S.*\.(?:[Pp][Nn][Gg]|[Jj][Pp][Ee]?[Gg]|[Gg][Ii][Ff]|[Ww][Ee][Bb][Pp]|[Aa][Vv][Ii][Ff]"
+    r"|[Ss][Vv][Gg])$"
+)
 COVER = Shape(
     "cover",
     "An image at the top of the first page (with the course's title, facts and Start).",

@@ -71,3 +71,22 @@ def test_cover_mistakes_name_the_line(course_copy: Path, cover: str, message: st
     found = problems(course_copy)
     line = line_of(yaml, "cover:")
     assert any(p.startswith(f"course.yaml:{line}") and message in p for p in found), found
+
+
+def test_the_schema_takes_what_the_loader_takes(course_copy: Path) -> None:
+    """Extensions in either case (a camera's .JPG), as the loader does; no other files."""
+    from jsonschema import Draft7Validator
+
+    from lmspack.course.schema import schema_for
+
+    (course_copy / "media" / "Photo.JPG").write_bytes(b"\xff\xd8\xff\xe0")
+    with_cover(course_copy, "cover: {image: media/Photo.JPG, alt: A photo}")
+    assert load_course(course_copy).cover.image == "media/Photo.JPG"
+    validator = Draft7Validator(schema_for("course"))
+
+    def errors(cover: dict) -> list[str]:  # the cover's own (the other fields are missing)
+        found = validator.iter_errors({"cover": cover})
+        return [e.message for e in found if list(e.absolute_path)[:1] == ["cover"]]
+
+    assert errors({"image": "media/Photo.JPG", "alt": "A photo"}) == []
+    assert any("does not match" in m for m in errors({"image": "media/a.txt"}))
