@@ -30,6 +30,7 @@ class SessionLine:
     cancelled: bool
     capacity: int | None
     booked: int  # holding a place, attendance not yet taken
+    waiting: int  # on the waiting list (moved in, in order, when a place frees)
     attended: int
     no_shows: int
     evaluations: int  # after-session evaluations sent by learners who attended it
@@ -72,6 +73,7 @@ def workshop_csv(report: WorkshopReport) -> tuple[list[str], Iterator[list[Any]]
         "Cancelled",
         "Capacity",
         "Booked (not yet marked)",
+        "Waiting list",
         "Attended",
         "No-show",
         "Attended (%)",
@@ -90,6 +92,7 @@ def workshop_csv(report: WorkshopReport) -> tuple[list[str], Iterator[list[Any]]
             s.cancelled,
             s.capacity,
             s.booked,
+            s.waiting,
             s.attended,
             s.no_shows,
             _pct(s.share_attended),

@@ -35,6 +35,7 @@ def _line(sid, label, cancelled, capacity, statuses, answers, measures, confiden
         cancelled=cancelled,
         capacity=capacity,
         booked=statuses.count("booked"),
+        waiting=statuses.count("waiting"),
         attended=statuses.count("attended"),
         no_shows=statuses.count("no_show"),
         evaluations=len(answers),

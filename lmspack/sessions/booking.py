@@ -210,6 +210,34 @@ def _lock(s: Session, platform_id: int, context_id: int, ids: set[int]) -> dict[
     return out
 
 
+def attended_booking(s: Session, platform_id: int, context_id: int, user_id: int):
+    """The booking of the session the learner attended in this context, or None."""
+    return s.scalar(
+        select(SessionBooking)
+        .where(
+            SessionBooking.platform_id == platform_id,
+            SessionBooking.context_id == context_id,
+            SessionBooking.user_id == user_id,
+            SessionBooking.status == "attended",
+        )
+        .order_by(SessionBooking.id.desc())
+        .limit(1)
+    )
+
+
+def learner_place(
+    s: Session, platform_id: int, context_id: int, user_id: int
+) -> tuple[str, SessionView] | None:
+    """The learner's place for the results page and the CPD record: ("booked" | "waiting" |
+    "attended", that session), or None when they hold none."""
+    mine = active_booking(s, platform_id, context_id, user_id) or attended_booking(
+        s, platform_id, context_id, user_id
+    )
+    if mine is None:
+        return None
+    return mine.status, SessionView(find_session(s, platform_id, context_id, mine.session_id), 0, 0)
+
+
 def active_booking(s: Session, platform_id: int, context_id: int, user_id: int):
     """The learner's booked or waiting booking in this context, or None."""
     return s.scalar(
@@ -270,8 +298,14 @@ def book(
     """Book the learner on the session: a place if there is one, else its waiting list. A
     learner already booked elsewhere in the context is moved (their old place goes to the
     next on that waiting list); moving from a place to a full session is refused (they
-    would lose the place for a waiting-list position: cancel first to do that)."""
+    would lose the place for a waiting-list position: cancel first to do that). A learner
+    who attended a session of the context has had theirs and is refused; a no-show may
+    book again."""
     now = now or utcnow()
+    if attended_booking(s, platform_id, context_id, user_id) is not None:
+        raise BookingError(
+            "You have attended the live session already, so there is no need to book another."
+        )
     current = active_booking(s, platform_id, context_id, user_id)
     if current is not None and current.session_id == session_id:
         return current
@@ -315,6 +349,51 @@ def book(
     s.add(booking)
     s.flush()
     return booking
+
+
+def walk_in(
+    s: Session, live: LiveSession, user_id: int, now: datetime | None = None
+) -> SessionBooking:
+    """A place on `live` for a learner who came without booking it, for the facilitator to
+    mark attended: given even when the session is full (they were there). A booking or
+    waiting-list place they held on another session of the context is given up, and that
+    session's waiting list moves in. Their booking on this session, if any, is returned."""
+    now = now or utcnow()
+    current = active_booking(s, live.platform_id, live.context_id, user_id)
+    here = s.scalar(
+        select(SessionBooking)
+        .where(
+            SessionBooking.session_id == live.id,
+            SessionBooking.user_id == user_id,
+            SessionBooking.status.in_((*ACTIVE, "attended", "no_show")),
+        )
+        .order_by(SessionBooking.id.desc())
+        .limit(1)
+    )
+    if here is not None and here.status != "waiting":
+        return here
+    ids = {live.id} | ({current.session_id} if current is not None else set())
+    locked = _lock(s, live.platform_id, live.context_id, ids)
+    if current is not None:
+        s.refresh(current)
+        if current.status in ACTIVE:
+            was_booked = current.status == "booked"
+            current.status = "cancelled"
+            s.flush()
+            if was_booked and current.session_id != live.id:
+                promote(s, locked[current.session_id], now)
+    seq = s.scalar(
+        select(func.coalesce(func.max(SessionBooking.queue_seq), 0)).where(
+            SessionBooking.session_id == live.id
+        )
+    )
+    place = SessionBooking(
+        platform_id=live.platform_id, context_id=live.context_id, session_id=live.id,
+        user_id=user_id, status="booked", queue_seq=seq + 1, notified_at=now,
+    )  # fmt: skip
+    s.add(place)
+    s.flush()
+    return place
 
 
 def cancel_booking(

@@ -1,4 +1,4 @@
-"""What every admin page shares (the overview, the reports, attendance): the check that the
+"""What every admin page shares (the overview, the reports, the live sessions): the check that the
 teacher's launch is for the context in the URL, the launch token carried on links and forms,
 the navigation bar and the status labels.
 
@@ -19,7 +19,7 @@ from .launch_token import LaunchClaims
 
 NO_STORE = {"Cache-Control": "no-store"}
 
-# An attempt's stored status (attempts.status), as the overview and attendance show it.
+# An attempt's stored status (attempts.status), as the overview and the session pages show it.
 ATTEMPT_STATUS_LABELS = {
     "not_attempted": "Not started",
     "incomplete": "In progress",
@@ -79,7 +79,6 @@ def nav(context_id: int) -> list[tuple[str, str, str]]:
     site = sites().get(g.launch.course_id)
     if site is not None and site.course.cpd.live_session_minutes:
         pages.append(("sessions.admin_sessions", "Live sessions"))
-        pages.append(("attendance.attendance", "Live session attendance"))
         pages.append(("reports.workshop", "Live sessions report"))
     return [(e, label, link(e, context_id=context_id)) for e, label in pages]
 

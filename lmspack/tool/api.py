@@ -62,6 +62,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..attempts import progress, review, scoring, shuffle
+from ..sessions import booking
 from ..store.models import Attempt, User, utcnow
 from ..store.names import learner_name
 from .certificates import attempt_certificate, certificate_view
@@ -229,8 +230,21 @@ def get_attempt():
             "quiz": scoring.quiz_view(course, attempt, summary, _order(course, attempt)),
             "completed": scoring.completed(course, attempt),
             "certificate": attempt_certificate(session, attempt),
+            "liveSession": _live_session(session, launch, course),
         }
     )
+
+
+def _live_session(session: Session, launch: LaunchClaims, course) -> dict | None:
+    """The learner's place on the live session, for the results page (None: the course has
+    none). `when` is the session's local time with its zone."""
+    if not course.cpd.live_session_minutes:
+        return None
+    place = booking.learner_place(session, launch.platform_id, launch.context_id, launch.user_id)
+    if place is None:
+        return {"status": None, "when": None}
+    status, view = place
+    return {"status": status, "when": view.times.text}
 
 
 @bp.put("/attempt/state")

@@ -9,7 +9,7 @@ request is in `context`, error pages in `errors`, response headers in `framing`.
 
 Blueprints: `lti` (/lti/login, /lti/launch, /lti/jwks, /lti/register, /lti/config,
 /lti/deep-link), `course` (/course/<id>/<version>/...), `api` (/api/v1/...), `admin`,
-`reports` and `attendance` (/admin/<context>/...), `certificates` (/verify, /certificates,
+`reports` (/admin/<context>/...), `certificates` (/verify, /certificates,
 /record, /issuer), `home` (/, /favicon.ico, /healthz).
 """
 
@@ -26,7 +26,6 @@ from ..store import Store
 from ..store.models import CacheEntry
 from .admin import bp as admin_bp
 from .api import bp as api_bp
-from .attendance import bp as attendance_bp
 from .certificates import bp as certificates_bp
 from .config import ToolConfig
 from .context import close_sessions
@@ -45,7 +44,7 @@ from .sessions import bp as sessions_bp
 
 SECRET_CACHE_KEY = "lmspack:secret-key"
 BLUEPRINTS = (
-    home_bp, lti_bp, course_bp, admin_bp, api_bp, certificates_bp, reports_bp, attendance_bp,
+    home_bp, lti_bp, course_bp, admin_bp, api_bp, certificates_bp, reports_bp,
     sessions_bp,  # issue 12: live sessions and bookings
     session_evaluation_bp,  # issue 12: the evaluation after the session
 )

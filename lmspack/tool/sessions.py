@@ -8,6 +8,9 @@ Teachers (an Instructor or Administrator launch, scoped like the reports):
     GET  /admin/<ctx>/sessions/<id>               the facilitator's page: who is booked, their
                                                   pre-work and per-outcome results, attendance
     POST /admin/<ctx>/sessions/<id>/attendance    b<booking id>=attended|no_show ...
+    POST /admin/<ctx>/sessions/<id>/walk-ins      user=<id>... member=<roster id>...: came
+                                                  without booking, marked attended
+    GET  /admin/<ctx>/attendance                  the old attendance page: to the sessions
 Learners (their launch; the page keeps the token out of the address like the CPD record):
     GET  /sessions                                sessions with places left, their booking,
                                                   notices of changes they did not make
@@ -29,13 +32,20 @@ from sqlalchemy import select
 
 from ..course.model import DEFAULT_EQUIPMENT
 from ..reports import data
-from ..sessions import booking
+from ..sessions import booking, walk_ins
 from ..sessions.attendance import MARKS, take_attendance
 from ..sessions.ics import invitation
 from ..sessions.times import DEFAULT_ZONE
 from ..store.live_sessions import SessionBooking
 from ..store.models import User, utcnow
-from .admin_scope import NO_STORE, REPORT_STATUS_LABELS, nav, scope_live, token
+from .admin_scope import (
+    ATTEMPT_STATUS_LABELS,
+    NO_STORE,
+    REPORT_STATUS_LABELS,
+    nav,
+    scope_live,
+    token,
+)
 from .context import base_url, db, read_db, sites
 from .csrf import check_form_token
 from .launch_token import require_launch
@@ -165,6 +175,9 @@ def admin_session(context_id: int, session_id: int):
         people=people,
         outcome_ids=report.outcome_ids,
         status_labels=REPORT_STATUS_LABELS,
+        walk_ins=[] if live.cancelled_at else walk_ins.candidates(s, live, course.id),
+        attempt_labels=ATTEMPT_STATUS_LABELS,
+        roster_fetched=report.roster_fetched_at,
         done=request.args.get("done", ""),
         counts=request.args,
         nav=nav(ctx.id),
@@ -201,23 +214,63 @@ def admin_session_attendance(context_id: int, session_id: int):
     )
 
 
+def _ids(name: str) -> list[int]:
+    try:
+        return [int(v) for v in request.form.getlist(name)][:10000]
+    except ValueError:
+        abort(400, description="The list of learners was not recognised.")
+
+
+@bp.post("/admin/<int:context_id>/sessions/<int:session_id>/walk-ins")
+@require_launch("instructor")
+def admin_session_walk_ins(context_id: int, session_id: int):
+    """Learners who came without booking this session: a place on it, marked attended."""
+    launch, ctx, course = scope_live(context_id)
+    check_form_token()
+    user_ids, member_ids = _ids("user"), _ids("member")
+    if not user_ids and not member_ids:
+        abort(400, description="Tick at least one learner who came.")
+    s = db()
+    live = _session_or_404(s, launch, ctx.id, session_id)
+    try:
+        taken = walk_ins.add_walk_ins(
+            s, course, live, user_ids=user_ids, member_ids=member_ids, base_url=base_url()
+        )
+    except booking.BookingError as exc:
+        _refused(exc)
+    s.commit()
+    return redirect(
+        _admin_url(
+            "sessions.admin_session", ctx.id, session_id=live.id, done="walk-ins",
+            attended=taken.attended, issued=taken.certificates_issued,
+        ),  # fmt: skip
+        code=303,
+    )
+
+
+@bp.get("/admin/<int:context_id>/attendance")
+@require_launch("instructor")
+def old_attendance_page(context_id: int):
+    """Attendance is taken on each session's page now; an old bookmark lands on the list."""
+    _launch, ctx, _course = scope_live(context_id)
+    return redirect(_admin_url("sessions.admin_sessions", ctx.id), code=303)
+
+
 # --------------------------------------------------------------------------- learners
 
 
 def learner_summary(s, launch, course) -> dict | None:
     """For the CPD record page: the learner's live session (None for a course without one):
-    {"url": the booking page, "view": their session or None, "status": "booked"|"waiting"}."""
+    {"url": the booking page, "view": their session or None,
+    "status": "booked" | "waiting" | "attended"}."""
     if not course.cpd.live_session_minutes:
         return None
-    mine = booking.active_booking(s, launch.platform_id, launch.context_id, launch.user_id)
-    view = None
-    if mine is not None:
-        live = booking.find_session(s, launch.platform_id, launch.context_id, mine.session_id)
-        view = booking.SessionView(live, 0, 0)
+    place = booking.learner_place(s, launch.platform_id, launch.context_id, launch.user_id)
+    status, view = place if place is not None else (None, None)
     return {
         "url": _learner_url(),
         "view": view,
-        "status": mine.status if mine is not None else None,
+        "status": status,
         "untold": booking.untold(s, launch.platform_id, launch.context_id, launch.user_id),
     }
 
@@ -245,6 +298,12 @@ def learner_sessions():
     w.commit()
     s = read_db()
     mine = booking.active_booking(s, launch.platform_id, launch.context_id, launch.user_id)
+    attended = booking.attended_booking(s, launch.platform_id, launch.context_id, launch.user_id)
+    if attended is not None:
+        attended = booking.SessionView(
+            booking.find_session(s, launch.platform_id, launch.context_id, attended.session_id),
+            0, 0,
+        )  # fmt: skip
     views = booking.sessions_of(
         s, launch.platform_id, launch.context_id, upcoming_only=True, with_cancelled=False
     )
@@ -255,11 +314,13 @@ def learner_sessions():
         views=views,
         mine=mine,
         current=current,
+        attended=attended,
         notices=notices,
         equipment=_equipment(course),
         done=request.args.get("done", ""),
         token=token(),
         record_url=_learner_url("certificates.record_page"),
+        evaluation_url=_learner_url("session_evaluation.evaluation_page"),
     ), NO_STORE
 
 

@@ -64,6 +64,7 @@
         }
         return r.json().then((j) => {
           if (!r.ok) throw Object.assign(new Error(j.error || r.status), { status: r.status });
+          if (j && 'liveSession' in j) this.live = j.liveSession; // GET /attempt: their place
           if (j && 'certificate' in j) this.showCertificate(j.certificate);
           return j;
         });
@@ -126,7 +127,9 @@
       const record = () => root + '/record?t=' + encodeURIComponent(this.token);
       links.push(['Your CPD record', record]);
       if (this.data.course.cpd.liveSessionMinutes) { // book, move or cancel a place on the live session
-        links.push(['Book your live session', () => root + '/sessions?t=' + encodeURIComponent(this.token)]);
+        const live = this.live || {}; const when = live.when ? ': ' + live.when : '';
+        const text = { booked: 'Your live session' + when + ' (see or change your booking)', waiting: 'On the waiting list for the live session' + when, attended: 'You attended the live session' + when }[live.status] || 'Book your live session';
+        links.push([text, () => root + '/sessions?t=' + encodeURIComponent(this.token)]);
       }
       box.replaceChildren(...links.map(([text, href]) => {
         const li = document.createElement('li'); const a = document.createElement('a');

@@ -36,6 +36,7 @@ PEOPLE = {
     "b1": ("passed", "B", "attended", ("yes", "yes", "no", "2", "5")),
     "b2": ("passed", "B", "attended", ("yes", "yes", "yes", "", "4")),
     "b3": ("passed", "B", "", None),  # booked, attendance not yet taken
+    "w1": ("passed", "B", "", None),  # B has 3 places: on its waiting list
     "c1": ("passed", "C", "", None),  # C is cancelled: free to rebook, not yet
     "x1": ("passed", "", "", ("yes", "no", "no", "4", "4")),  # attendance recorded elsewhere
     "p1": ("passed", "", "", None),  # pre-work done, never booked
@@ -54,7 +55,7 @@ def workshop(store):
         lives = {
             letter: booking.schedule(
                 s, **where, day=date(2026, 12, day), start=time(9, 30), end=time(12, 30),
-                join_url="https://zoom.us/j/1", capacity=12, now=NOW,
+                join_url="https://zoom.us/j/1", capacity=3 if letter == "B" else 12, now=NOW,
             )
             for letter, day in (("A", 8), ("B", 15), ("C", 22))
         }  # fmt: skip
@@ -125,10 +126,11 @@ def test_attendance_per_session_and_overall(workshop) -> None:
     a, b, c = workshop.sessions
     assert (a.booked, a.attended, a.no_shows, a.share_attended) == (0, 4, 1, 0.8)
     assert (b.booked, b.attended, b.no_shows, b.share_attended) == (1, 2, 0, 1.0)
+    assert (a.waiting, b.waiting, c.waiting) == (0, 1, 0)
     assert c.cancelled and (c.booked, c.attended, c.no_shows) == (0, 0, 0)
     assert c.share_attended is None and a.capacity == 12
     o = workshop.overall
-    assert (o.booked, o.attended, o.no_shows) == (1, 6, 1)
+    assert (o.booked, o.waiting, o.attended, o.no_shows) == (1, 1, 6, 1)
     assert round(o.share_attended * 100, 1) == 85.7  # 6 of 7 marked
     assert "Europe/London" in a.label and "09:30" in a.label
 
@@ -155,6 +157,7 @@ def test_the_csv(workshop) -> None:
     kinds = [r[0] for r in rows[1:]]
     assert kinds == ["session"] * 3 + ["overall", "no-show"] + ["pre-work done, not booked"] * 3
     overall = rows[4]
+    assert [r[col["Waiting list"]] for r in rows[1:5]] == ["0", "1", "0", "1"]
     assert overall[col["recommend yes (%)"]] == "83.3"
     assert overall[col["useful answered"]] == "6" and overall[col["useful yes"]] == "4"
     assert overall[col["expertise yes (%)"]] == "66.7"

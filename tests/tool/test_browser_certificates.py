@@ -9,6 +9,7 @@ import pytest
 
 from .api_client import complete_course, launch_token, learner_api, post_admin_form
 from .test_browser_lti import _context, _launch, axe_violations, in_chromium  # noqa: F401
+from .workshop import book_and_attend, finish_workshop
 
 pytestmark = pytest.mark.browser
 
@@ -25,13 +26,15 @@ def test_certificate_pages_are_axe_clean_and_work_at_320px(
     ]
     api = learner_api(tool, platform, user="axe-cert", context="axc", link="axl")
     complete_course(api)
-    complete_course(learner_api(tool, platform, user="axe-two", context="axc", link="axl"))
+    two = learner_api(tool, platform, user="axe-two", context="axc", link="axl")
+    complete_course(two)
     monkeypatch.setattr(reports, "COMMENTS_PER_PAGE", 1)  # the comments' pager shows
-    cert = api.get("/attempt").json()["certificate"]
+    cert = finish_workshop(tool, api)
+    sid = book_and_attend(tool, two)
     teacher = launch_token(platform, user="axe-t", role="instructor", context="axc", link="axl")
     ctx = __import__("jwt").decode(teacher, options={"verify_signature": False})["ctx"]
     r = post_admin_form(tool, f"/admin/{ctx}/completions", f"/admin/{ctx}/roster", teacher, {})
-    assert r.status_code == 200  # roster fetched: a roster-only row on the attendance page
+    assert r.status_code == 200  # roster fetched: a roster-only row on the session page
     pages = {
         "verify (valid)": cert["urls"]["verify"],
         "verify form": f"{tool.url}/verify",
@@ -42,12 +45,12 @@ def test_certificate_pages_are_axe_clean_and_work_at_320px(
         "evaluation report": f"{tool.url}/admin/{ctx}/evaluation?t={teacher}",
         "certificate admin": f"{tool.url}/admin/{ctx}/certificates/{cert['code']}?t={teacher}",
         "admin overview": f"{tool.url}/admin/{ctx}?t={teacher}",
-        "live session attendance": f"{tool.url}/admin/{ctx}/attendance?t={teacher}",
+        "live session": f"{tool.url}/admin/{ctx}/sessions/{sid}?t={teacher}",
     }
     import requests
 
     assert "Page 1 of 2" in requests.get(pages["evaluation report"], timeout=20).text
-    assert 'for="att-m' in requests.get(pages["live session attendance"], timeout=20).text
+    assert 'for="walk-m' in requests.get(pages["live session"], timeout=20).text
     in_chromium(lambda chromium: _check(chromium, tool, platform, pages))
 
 
@@ -91,6 +94,7 @@ def test_the_lti_player_links_the_issued_certificate(in_chromium, tool, platform
             from .api_client import Api
 
             complete_course(Api(tool.url, token))
+            finish_workshop(tool, Api(tool.url, token))
             page.reload()
             page.locator("html.ready").wait_for(state="attached")
             links = page.locator("#lp-tool-cert a")

@@ -32,11 +32,7 @@ from .api_client import (
     learner_api,
     post_admin_form,
 )
-
-EVAL = {
-    e.id: ("yes" if e.type == "yes-no" else "4" if e.type == "rating" else "Useful.")
-    for e in COURSE_MODEL.evaluation.questions
-}
+from .workshop import book_and_attend, finish_workshop, send_session_evaluation
 
 
 def claims(token: str) -> dict:
@@ -51,9 +47,7 @@ def certificate_rows(tool, attempt_id: int) -> list[Certificate]:
 def certified(tool, platform, user: str, context: str = "cc1", link: str = "crl1") -> tuple:
     api = learner_api(tool, platform, user=user, context=context, link=link)
     complete_course(api)
-    cert = api.get("/attempt").json()["certificate"]
-    assert cert and cert["code"], cert
-    return api, cert
+    return api, finish_workshop(tool, api)
 
 
 def pdf_text(data: bytes) -> str:
@@ -64,15 +58,19 @@ def pdf_text(data: bytes) -> str:
 
 
 def test_not_issued_until_the_rules_are_met_then_exactly_once(tool, platform):
+    """The workshop's rule, [pages, quiz, attendance, session-evaluation]: nothing after the
+    pre-work, nothing at attendance, the certificate when the session's evaluation is sent."""
     api = learner_api(tool, platform, user="rules", context="cc1", link="crl1")
     att = claims(api.token)["att"]
-    complete_course(api, evaluate=False)  # pages + quiz passed, no evaluation yet
+    complete_course(api)  # pages + quiz passed + the pre-work's feedback
     body = api.get("/attempt").json()
     assert body["quiz"]["passed"] and body["certificate"] is None
+    book_and_attend(tool, api)
+    assert api.get("/attempt").json()["certificate"] is None  # the evaluation is still due
     assert certificate_rows(tool, att) == []
-    r = api.post("/evaluation", {"answers": EVAL})
-    assert r.status_code == 200, r.text
-    cert = r.json()["certificate"]
+    r = send_session_evaluation(tool, api)
+    assert r.status_code == 303, r.text[:300]
+    cert = api.get("/attempt").json()["certificate"]
     assert re.fullmatch(r"([0-9A-Z]{4}-){4}[0-9A-Z]{4}", cert["code"])
     assert cert["urls"]["verify"] == f"{tool.url}/verify/{cert['code']}"
     # later saves and a resumed launch see the same certificate; none is added
@@ -91,16 +89,19 @@ def test_a_failed_quiz_gets_no_certificate(tool, platform):
 
 
 def test_concurrent_requests_issue_one_certificate(tool, platform):
+    """Eight sends of the session's evaluation at once (a double-click, tabs): one is kept,
+    the others refused, one certificate."""
     api = learner_api(tool, platform, user="racer", context="cc1", link="crl1")
     att = claims(api.token)["att"]
-    complete_course(api, evaluate=False)
-    codes: list[str | None] = []
+    complete_course(api)
+    book_and_attend(tool, api)
+    html = requests.get(f"{tool.url}/sessions/evaluation", params={"t": api.token}).text
+    statuses: list[int] = []
     barrier = threading.Barrier(8)
 
     def send():
         barrier.wait()
-        r = api.post("/evaluation", {"answers": EVAL})
-        codes.append(r.json().get("certificate", {}).get("code") if r.ok else r.text)
+        statuses.append(send_session_evaluation(tool, api, form_html=html).status_code)
 
     threads = [threading.Thread(target=send) for _ in range(8)]
     for t in threads:
@@ -109,7 +110,8 @@ def test_concurrent_requests_issue_one_certificate(tool, platform):
         t.join()
     rows = certificate_rows(tool, att)
     assert len(rows) == 1
-    assert set(codes) == {rows[0].code}, codes
+    assert sorted(statuses) == [303] + [409] * 7, statuses
+    assert api.get("/attempt").json()["certificate"]["code"] == rows[0].code
 
 
 def test_the_snapshot_does_not_change_when_the_course_is_edited(tool, platform):
@@ -394,6 +396,7 @@ def test_cpd_record_page_and_downloads(tool, platform):
     texts = {r.id: f"<script>alert('{r.id}')</script> & =SUM(A1)" for r in refl}
     assert api.put("/attempt/state", {"reflections": texts}).status_code == 200
     complete_course(api)
+    finish_workshop(tool, api)
     page = requests.get(f"{tool.url}/record", params={"t": api.token}, timeout=10)
     assert page.status_code == 200
     html = page.text
@@ -422,47 +425,45 @@ def test_cpd_record_page_and_downloads(tool, platform):
 
 
 @contextlib.contextmanager
-def attendance_required(tool):
-    """The served course, for the test, also requires attendance at the live session."""
+def prework_only(tool):
+    """The served course, for the test, issues after the pre-work (`require: [pages, quiz,
+    evaluation]`, the rule of a course whose live session is optional)."""
     site = tool.app.extensions["lmspack.sites"][COURSE_MODEL.id]
     original = site.course
-    site.course = dataclasses.replace(
-        original, certificate_rules=(*original.certificate_rules, "attendance")
-    )
+    site.course = dataclasses.replace(original, certificate_rules=("pages", "quiz", "evaluation"))
     try:
         yield
     finally:
         site.course = original
 
 
-def test_attendance_rule(tool, platform, database_url):
-    """A course that requires attendance issues only once attendance is recorded."""
-    with attendance_required(tool):
-        api = learner_api(tool, platform, user="attender", context="cc4", link="crl4")
-        complete_course(api)
-        assert api.get("/attempt").json()["certificate"] is None
-        r = CliRunner().invoke(
-            main,
-            [
-                "certificates",
-                "attend",
-                "--context",
-                "cc4",
-                "--platform",
-                platform.issuer,
-                "--user",
-                "attender",
-                "--date",
-                "2025-06-03",
-                "--database-url",
-                database_url,
-            ],
-        )
-        assert r.exit_code == 0, r.output
-        cert = api.put("/attempt/state", {"page": "results"}).json()["certificate"]
-        assert cert is not None
-        page = requests.get(cert["urls"]["verify"], timeout=10).text
-        assert "Live session attended" in page and "3 June 2025" in page
+def cli_attend(platform, database_url: str, context: str, user: str, on: str):
+    """`lmspack certificates attend` for one learner."""
+    return CliRunner().invoke(
+        main,
+        ["certificates", "attend", "--context", context, "--platform", platform.issuer,
+         "--user", user, "--date", on, "--database-url", database_url],
+    )  # fmt: skip
+
+
+def test_attendance_recorded_by_the_cli_opens_the_evaluation(tool, platform, database_url):
+    """The workshop's rule: attendance recorded (here by the CLI, for a learner who never
+    booked) is not enough; the evaluation after it opens, and sending it issues."""
+    api = learner_api(tool, platform, user="attender", context="cc4", link="crl4")
+    complete_course(api)
+    assert api.get("/attempt").json()["certificate"] is None
+    closed = requests.get(f"{tool.url}/sessions/evaluation", params={"t": api.token}).text
+    assert 'name="q_recommend"' not in closed  # not open before attendance
+    r = cli_attend(platform, database_url, "cc4", "attender", "2025-06-03")
+    assert r.exit_code == 0, r.output
+    r = cli_attend(platform, database_url, "cc4", "nobody", "2025-06-03")
+    assert r.exit_code != 0 and "roster does not list them" in r.output
+    assert api.put("/attempt/state", {"page": "results"}).json()["certificate"] is None
+    assert send_session_evaluation(tool, api).status_code == 303
+    cert = api.get("/attempt").json()["certificate"]
+    assert cert is not None
+    page = requests.get(cert["urls"]["verify"], timeout=10).text
+    assert "Live session attended" in page and "3 June 2025" in page
 
 
 def test_issuing_counts_in_the_db(tool):
@@ -477,16 +478,16 @@ def test_issuing_counts_in_the_db(tool):
 
 
 def test_reissue_adds_attendance_recorded_after_the_certificate(tool, platform, database_url):
-    """Issued after the pre-work (pre-work time only); the live session is attended later:
+    """A course that issues after the pre-work (pre-work time only); the live session is
+    attended later:
     the admin's re-issue adds it, the old certificate is untouched but revoked."""
-    _api, cert = certified(tool, platform, "late-attender", context="cc5", link="crl5")
+    with prework_only(tool):
+        api = learner_api(tool, platform, user="late-attender", context="cc5", link="crl5")
+        complete_course(api)
+        cert = api.get("/attempt").json()["certificate"]
     first = requests.get(cert["urls"]["verify"], timeout=10).text
     assert "Live session attended" not in first
-    r = CliRunner().invoke(
-        main,
-        ["certificates", "attend", "--context", "cc5", "--platform", platform.issuer,
-         "--user", "late-attender", "--date", "2025-06-10", "--database-url", database_url],
-    )  # fmt: skip
+    r = cli_attend(platform, database_url, "cc5", "late-attender", "2025-06-10")
     assert r.exit_code == 0, r.output
     teacher = launch_token(platform, user="t-cc5", role="instructor", context="cc5", link="crl5")
     ctx = claims(teacher)["ctx"]
@@ -505,147 +506,3 @@ def test_reissue_adds_attendance_recorded_after_the_certificate(tool, platform, 
     assert "Live session attended" in page and "10 June 2025" in page
     total = COURSE_MODEL.cpd.prework_minutes + COURSE_MODEL.cpd.live_session_minutes
     assert hours_and_minutes(total) in page
-
-
-def _attendance_ids(html: str) -> dict[str, int]:
-    """Learner name -> user id, from the attendance page's checkboxes and their labels."""
-    return {
-        name: int(uid) for uid, name in re.findall(r'<label for="att-u(\d+)">([^<]+)</label>', html)
-    }
-
-
-def test_admin_records_attendance_and_the_certificate_is_issued_at_once(tool, platform):
-    with attendance_required(tool):
-        done = learner_api(tool, platform, user="att-done", context="cc6", link="crl6")
-        complete_course(done)
-        assert done.get("/attempt").json()["certificate"] is None  # waits for attendance
-        learner_api(tool, platform, user="att-started", context="cc6", link="crl6")
-        teacher = launch_token(
-            platform, user="t-cc6", role="instructor", context="cc6", link="crl6"
-        )
-        ctx = claims(teacher)["ctx"]
-        page = f"/admin/{ctx}/attendance"
-        r = requests.get(tool.url + page, params={"t": teacher}, timeout=10)
-        assert r.status_code == 200 and "Live session attendance" in r.text
-        ids = _attendance_ids(r.text)
-        names = {"User att-done", "User att-started"}
-        assert set(ids) == names
-        # the completion report links the page in its navigation
-        nav = requests.get(f"{tool.url}/admin/{ctx}/completions", params={"t": teacher}).text
-        assert f"/admin/{ctx}/attendance?t=" in nav
-        r = post_admin_form(
-            tool, page, page, teacher,
-            {"user": list(ids.values()), "date": "2025-06-03", "action": "record"},
-            allow_redirects=False,
-        )  # fmt: skip
-        assert r.status_code == 303, r.text[:500]
-        assert "n=2" in r.headers["Location"] and "issued=1" in r.headers["Location"]
-        # issued now, before the learner comes back; it names the live session
-        with tool.store.sessions() as s:
-            rows = list(
-                s.scalars(select(Certificate).where(Certificate.learner_name.like("%att-done%")))
-            )
-        assert len(rows) == 1
-        verify = requests.get(f"{tool.url}/verify/{rows[0].code}", timeout=10).text
-        assert "Live session attended" in verify and "3 June 2025" in verify
-        assert done.get("/attempt").json()["certificate"]["code"] == rows[0].code
-        after = requests.get(tool.url + r.headers["Location"], timeout=10).text
-        assert "Attendance recorded for 2 learners; 1 certificate issued now" in after
-        assert after.count("2025-06-03") == 2
-        # remove one learner's attendance
-        started = ids["User att-started"]
-        r = post_admin_form(
-            tool, page, page, teacher, {"user": [started], "action": "remove"},
-            allow_redirects=False,
-        )  # fmt: skip
-        assert r.status_code == 303 and "n=1" in r.headers["Location"]
-        assert requests.get(tool.url + page, params={"t": teacher}).text.count("2025-06-03") == 1
-        # refused: no CSRF token, a learner's token, another course's teacher
-        form = {"user": [started], "date": "2025-06-04", "action": "record"}
-        r = requests.post(tool.url + page, params={"t": teacher}, data=form, timeout=10)
-        assert r.status_code == 403 and "security token" in r.text
-        r = requests.post(tool.url + page, params={"t": done.token}, data=form, timeout=10)
-        assert r.status_code == 403
-        learner_api(tool, platform, user="att-other", context="cc7", link="crl7")
-        other = launch_token(platform, user="t-cc7", role="instructor", context="cc7", link="crl7")
-        octx = claims(other)["ctx"]
-        r = requests.get(f"{tool.url}/admin/{octx}/attendance", params={"t": other}, timeout=10)
-        assert r.status_code == 200 and "att-done" not in r.text
-        assert requests.get(tool.url + page, params={"t": other}).status_code == 403
-        # a user id from another course posted to one's own page changes nothing
-        own = f"/admin/{octx}/attendance"
-        r = post_admin_form(
-            tool, own, own, other, {"user": [started], "date": "2025-06-05", "action": "record"},
-            allow_redirects=False,
-        )  # fmt: skip
-        assert r.status_code == 303 and "n=0" in r.headers["Location"]
-        assert requests.get(tool.url + page, params={"t": teacher}).text.count("2025-06-05") == 0
-
-
-def test_attendance_for_roster_members_who_never_launched(tool, platform, database_url):
-    """Someone on the course roster (NRPS) who has not opened the activity yet can be marked
-    as attending; their later launch finds the attendance, so finishing the pre-work issues
-    the certificate at once. The CLI does the same by sub; nothing crosses contexts."""
-    learner = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
-    teacher_role = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
-    platform.services.roster["cc8"] = [
-        {"user_id": "r-first", "name": "Rosa First", "email": "r1@example.org", "roles": [learner]},
-        {"user_id": "r-cli", "name": "Cli Member", "roles": [learner]},
-        {"user_id": "t-cc8", "name": "Tea Cher", "roles": [teacher_role]},
-    ]
-    with attendance_required(tool):
-        teacher = launch_token(
-            platform, user="t-cc8", role="instructor", context="cc8", link="crl8"
-        )
-        ctx = claims(teacher)["ctx"]
-        page = f"/admin/{ctx}/attendance"
-        before = requests.get(tool.url + page, params={"t": teacher}, timeout=10).text
-        assert "Rosa First" not in before  # no roster fetched yet
-        assert "The course roster has not been fetched yet" in before
-        assert f"/admin/{ctx}/completions?t=" in before  # where to fetch it
-        r = post_admin_form(tool, f"/admin/{ctx}/completions", f"/admin/{ctx}/roster", teacher, {})
-        assert r.status_code == 200, r.text[:300]
-        html = requests.get(tool.url + page, params={"t": teacher}, timeout=10).text
-        members = dict(
-            (name, int(mid))
-            for mid, name in re.findall(r'<label for="att-m(\d+)">([^<]+)</label>', html)
-        )
-        assert set(members) == {"Rosa First", "Cli Member"}  # learners only, no teacher
-        assert "Learners on the course roster (fetched " in html
-        assert "Not started" in html
-        # another course's teacher posting this roster row changes nothing
-        learner_api(tool, platform, user="r-other", context="cc9", link="crl9")
-        other = launch_token(platform, user="t-cc9", role="instructor", context="cc9", link="crl9")
-        own = f"/admin/{claims(other)['ctx']}/attendance"
-        r = post_admin_form(
-            tool, own, own, other,
-            {"member": [members["Rosa First"]], "date": "2025-06-02", "action": "record"},
-            allow_redirects=False,
-        )  # fmt: skip
-        assert r.status_code == 303 and "n=0" in r.headers["Location"]
-        r = post_admin_form(
-            tool, page, page, teacher,
-            {"member": [members["Rosa First"]], "date": "2025-06-03", "action": "record"},
-            allow_redirects=False,
-        )  # fmt: skip
-        assert r.status_code == 303 and "n=1" in r.headers["Location"], r.headers["Location"]
-        assert "issued=0" in r.headers["Location"]
-        html = requests.get(tool.url + page, params={"t": teacher}, timeout=10).text
-        assert html.count("2025-06-03") == 1
-        assert 'name="user"' in html  # now a user row: ticked (and removable) by user id
-        # the CLI, by sub, for the other roster member; an unknown sub is refused
-        args = ["certificates", "attend", "--context", "cc8", "--platform", platform.issuer,
-                "--date", "2025-06-04", "--database-url", database_url]  # fmt: skip
-        r = CliRunner().invoke(main, [*args, "--user", "r-cli"])
-        assert r.exit_code == 0, r.output
-        r = CliRunner().invoke(main, [*args, "--user", "nobody"])
-        assert r.exit_code != 0 and "roster does not list them" in r.output
-        # Rosa launches for the first time and finishes: the certificate is issued at once
-        api = learner_api(tool, platform, user="r-first", context="cc8", link="crl8")
-        complete_course(api)
-        cert = api.get("/attempt").json()["certificate"]
-        assert cert and cert["code"]
-        verify = requests.get(f"{tool.url}/verify/{cert['code']}", timeout=10).text
-        assert "Live session attended" in verify and "3 June 2025" in verify
-        html = requests.get(tool.url + page, params={"t": teacher}, timeout=10).text
-        assert cert["code"] in html

@@ -15,6 +15,7 @@ from tests.browser.conftest import Learner
 
 from .api_client import COURSE_MODEL, complete_course, launch_token, learner_api
 from .test_browser_lti import _Top, in_chromium  # noqa: F401 - the fixture
+from .workshop import finish_workshop
 
 INLINE = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", re.I)
 
@@ -35,7 +36,7 @@ def _pages(tool, platform) -> dict[str, requests.Response]:
     expire_platform_origins(tool)
     api = learner_api(tool, platform, user="csp-learner", context="csp1", link="cl1")
     complete_course(api)
-    cert = api.get("/attempt").json()["certificate"]
+    cert = finish_workshop(tool, api)
     teacher = launch_token(platform, user="csp-t", role="instructor", context="csp1", link="cl1")
     site = tool.app.extensions["lmspack.sites"][COURSE_MODEL.id]
     import jwt
@@ -49,7 +50,8 @@ def _pages(tool, platform) -> dict[str, requests.Response]:
         "verify form": get("/verify"),
         "admin": get(f"/admin/{ctx}", t=teacher),
         "completions": get(f"/admin/{ctx}/completions", t=teacher),
-        "attendance": get(f"/admin/{ctx}/attendance", t=teacher),
+        "sessions": get(f"/admin/{ctx}/sessions", t=teacher),
+        "learner sessions": get("/sessions", t=api.token),
         "config": get("/lti/config"),
         "401 page": get("/record"),
         "404 page": get("/no-such-page"),

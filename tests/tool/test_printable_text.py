@@ -3,7 +3,7 @@ SQLite and PostgreSQL: unprintable text (lone surrogates, NUL, control character
 noncharacters) and over-deep JSON get a clear 400 at the API; a platform's name with a lone
 surrogate is cleaned; and text stored before the API refused it still renders on every page
 and export (evaluation report + CSV, `lmspack report evaluation`, the CPD record as HTML, PDF
-and Markdown, the attendance page) and never stops a certificate being issued."""
+and Markdown, the facilitator's session page) and never stops a certificate being issued."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from lmspack.store.models import Attempt, User
 
 from .api_client import COURSE_MODEL, complete_course, launch_token, learner_api, post_admin_form
 from .platform import Browser
+from .workshop import book_and_attend, finish_workshop, send_session_evaluation
 
 BAD = {
     "lone surrogate": "Ann \ud800 wrote this",
@@ -146,9 +147,11 @@ def test_stored_unprintable_text_renders_on_every_page_and_export(tool, platform
     complete_course(api)
     evaluation = {**(api.get("/attempt").json()["state"]["evaluation"]), COMMENT: bad}
     _plant(tool, "old-bad", reflections={REFLECTION: bad}, evaluation=evaluation)
+    sid = book_and_attend(tool, api)
     teacher = launch_token(platform, user="t-pt4", role="instructor", context="pt4", link="rl4")
     ctx = _ctx(teacher)
-    for page in ("evaluation", "evaluation.csv", "completions", "completions.csv", "attendance"):
+    pages = ("evaluation", "evaluation.csv", "completions", "completions.csv", f"sessions/{sid}")
+    for page in pages:
         r = requests.get(f"{tool.url}/admin/{ctx}/{page}", params={"t": teacher}, timeout=20)
         assert r.status_code == 200, (page, r.status_code, r.text[:300])
         r.content.decode("utf-8")  # valid UTF-8
@@ -171,11 +174,13 @@ def test_a_stored_unprintable_name_still_gets_its_certificate(tool, platform):
     api = learner_api(tool, platform, user="old-name", context="pt5", link="rl5", name_json="null")
     _plant(tool, "old-name", name=bad)
     teacher = launch_token(platform, user="t-pt5", role="instructor", context="pt5", link="rl5")
+    complete_course(api)
+    sid = book_and_attend(tool, api)
     r = requests.get(
-        f"{tool.url}/admin/{_ctx(teacher)}/attendance", params={"t": teacher}, timeout=20
+        f"{tool.url}/admin/{_ctx(teacher)}/sessions/{sid}", params={"t": teacher}, timeout=20
     )
     assert r.status_code == 200, r.text[:300]
-    complete_course(api)
+    assert send_session_evaluation(tool, api).status_code == 303
     cert = api.get("/attempt").json()["certificate"]
     assert cert is not None, "no certificate was issued"
     page = requests.get(cert["urls"]["verify"], timeout=10)
@@ -187,7 +192,7 @@ def test_a_stored_unprintable_name_still_gets_its_certificate(tool, platform):
 def test_an_admins_unprintable_reason_is_a_clear_400(tool, platform):
     api = learner_api(tool, platform, user="revokee", context="pt6", link="rl6")
     complete_course(api)
-    code = api.get("/attempt").json()["certificate"]["code"]
+    code = finish_workshop(tool, api)["code"]
     teacher = launch_token(platform, user="t-pt6", role="instructor", context="pt6", link="rl6")
     page = f"/admin/{_ctx(teacher)}/certificates/{code}"
     for bad in ("Wrong\x00 learner", "Wrong \x07learner"):

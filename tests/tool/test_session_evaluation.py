@@ -1,9 +1,9 @@
 """The evaluation after the live session, through real launches on SQLite and PostgreSQL,
-in a copy of the workshop's course whose certificate needs
-`[pages, quiz, attendance, session-evaluation]`: closed until the learner's attendance is
-recorded, then a form on the tool whose answers are checked and stored on the server; the
-certificate comes when it is sent (not at attendance); the peer reflection goes into the
-CPD record (page, Markdown, PDF), escaped everywhere."""
+in the workshop's course (under another id: its certificate needs
+`[pages, quiz, attendance, session-evaluation]`, as course_src's does): closed until the
+learner's attendance is recorded, then a form on the tool whose answers are checked and
+stored on the server; the certificate comes when it is sent (not at attendance); the peer
+reflection goes into the CPD record (page, Markdown, PDF), escaped everywhere."""
 
 from __future__ import annotations
 
@@ -32,13 +32,14 @@ PAGE = "/sessions/evaluation"
 
 @pytest.fixture(scope="module")
 def workshop(tool, tmp_path_factory):
-    """The workshop's course under another id, with the workshop's certificate rule (built
-    once per database: a build takes about 2 s)."""
+    """The workshop's course under another id, so its learners and certificates are apart
+    from the other tests' (built once per database: a build takes about 2 s)."""
     folder = tmp_path_factory.mktemp("ws") / "ws-eval"
     shutil.copytree(COURSE, folder)
     yaml = folder / "course.yaml"
     text = yaml.read_text(encoding="utf-8").replace("id: resistance-prework\n", "id: ws-eval\n")
-    yaml.write_text(text.replace("require: [pages, quiz, evaluation]", WORKSHOP_RULE))
+    assert WORKSHOP_RULE in text  # course_src's own rule
+    yaml.write_text(text)
     site = CourseSite.build(folder, tool.url + "/api/v1")
     assert site.course.certificate_rules[-1] == "session-evaluation"
     sites = tool.app.extensions["lmspack.sites"]

@@ -151,6 +151,25 @@ def test_a_learner_moved_in_from_the_waiting_list_is_told(store):
         assert [n.kind for n in booking.take_notices(s, pid, cid, b)] == ["promoted"]
 
 
+def test_who_attended_cannot_book_again_but_a_no_show_can(store):
+    from lmspack.sessions.attendance import take_attendance
+
+    pid, cid, (a, b) = _place(store, 2)
+    sid = _session(store, pid, cid)
+    later = _session(store, pid, cid, day=SOON + timedelta(days=2))
+    _book(store, pid, cid, a, sid)
+    _book(store, pid, cid, b, sid)
+    with store.transaction() as s:
+        live = booking.find_session(s, pid, cid, sid)
+        ids = {x.user_id: x.id for x in s.scalars(
+            select(SessionBooking).where(SessionBooking.session_id == sid))}  # fmt: skip
+        take_attendance(s, None, live, {ids[a]: "attended", ids[b]: "no_show"}, base_url=None)
+    with pytest.raises(BookingError, match="attended the live session already"):
+        _book(store, pid, cid, a, later)
+    assert _book(store, pid, cid, b, later) == "booked"  # missed it: books another
+    assert _statuses(store, later) == {b: "booked"}
+
+
 def test_past_sessions_cannot_be_booked_or_scheduled(store):
     pid, cid, (a,) = _place(store, 1)
     sid = _session(store, pid, cid)
