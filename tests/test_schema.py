@@ -114,6 +114,12 @@ MISTAKES = [
     ("course.yaml", "facilitators: [Your facilitator]", "facilitators: x", r"should be a list"),
     (
         "course.yaml",
+        "cpd: {}",
+        "cpd: {}\ncover: {image: media/diagram.txt, decorative: true}",
+        r"cover.image: 'media/diagram.txt' is not an image",
+    ),
+    (
+        "course.yaml",
         "nav:\n  - welcome\n  - the-topic\n  - quiz\n  - evaluation\n",
         "nav: welcome\n",
         r"nav: should be a list",

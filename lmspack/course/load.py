@@ -7,6 +7,7 @@ from typing import Any
 
 import yaml
 
+from .cover import check_cover_file, read_cover
 from .errors import CourseError, Problems
 from .evaluations import EvaluationsLoader, check_session_rule
 from .fields import Fields
@@ -160,6 +161,7 @@ class _Loader(PagesLoader, QuizLoader, EvaluationsLoader):
         live = read_live_session(f.get("live_session", None), f, self.problems)
         nav_raw = f.get("nav", None)
         cert_raw = f.get("certificate", {})
+        cover, cover_fields = read_cover(f.get("cover", None), f, self.problems)
         f.done()
 
         # None: course.yaml's outcomes could not be read, so references to them go unchecked.
@@ -177,6 +179,7 @@ class _Loader(PagesLoader, QuizLoader, EvaluationsLoader):
         self._check_coverage(outcomes, quiz, f)
         self._check_anchors()
         media = self._media()
+        check_cover_file(cover, cover_fields, media)
         if self.problems.items:
             return None
         return Course(
@@ -199,6 +202,7 @@ class _Loader(PagesLoader, QuizLoader, EvaluationsLoader):
             certificate_rules=rules,
             media=media,
             live_session=live,
+            cover=cover,
             session_evaluation=session_evaluation,
         )
 

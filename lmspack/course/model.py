@@ -144,6 +144,15 @@ DEFAULT_EQUIPMENT = (
 
 
 @dataclass(frozen=True)
+class Cover:
+    """course.yaml's `cover`: the first page's image. `alt` is empty for a decorative one
+    (then hidden from screen readers)."""
+
+    image: str  # a path in media/, as the package holds it
+    alt: str = ""
+
+
+@dataclass(frozen=True)
 class LiveSession:
     """course.yaml's `live_session`: the live session the pre-work leads to. `minutes` is
     its CPD time (also in `Cpd.live_session_minutes`), `capacity` the places a new session
@@ -187,6 +196,7 @@ class Course:
     certificate_rules: tuple[str, ...]
     media: dict[str, bytes] = field(default_factory=dict, hash=False, compare=False)
     live_session: LiveSession | None = None
+    cover: Cover | None = None
     # evaluation.yaml's `when: after-session` evaluation (the tool asks for it once the
     # learner's attendance is recorded); `evaluation` is the pre-work's own.
     session_evaluation: Evaluation | None = None

@@ -149,6 +149,32 @@ CERTIFICATE = Shape(
         )
     },
 )
+# A cover image: a web image format every browser shows, in media/ (it ships in the package).
+# (in either case, spelt out: a JSON Schema pattern has no flags)
+COVER_IMAGE_RE = re.compile(
+    r"^media/\S.*\.(?:[Pp][Nn][Gg]|[Jj][Pp][Ee]?[Gg]|[Gg][Ii][Ff]|[Ww][Ee][Bb][Pp]|[Aa][Vv][Ii][Ff]"
+    r"|[Ss][Vv][Gg])$"
+)
+COVER = Shape(
+    "cover",
+    "An image at the top of the first page (with the course's title, facts and Start).",
+    {
+        "image": Field(
+            str, "The image: a file in media/, e.g. media/cover.jpg (png, jpg, gif, webp, "
+            "avif or svg).", required=True, pattern=COVER_IMAGE_RE,
+            pattern_message="{value!r} is not an image in media/: name a .png, .jpg, .gif, "
+            ".webp, .avif or .svg file there, e.g. media/cover.jpg",
+        ),
+        "alt": _text(
+            "What the image shows, for people who cannot see it (required unless "
+            "decorative: true).", False,
+        ),
+        "decorative": Field(
+            bool, "true when the image adds nothing the page does not say: screen readers "
+            "then skip it, and it needs no alt.",
+        ),
+    },
+)  # fmt: skip
 COURSE = Shape(
     "course.yaml",
     "The course's settings: lmspack's README, 'The course source'.",
@@ -178,6 +204,7 @@ COURSE = Shape(
         "audience": _text("Who the course is for."),
         "provider": _text("The organisation providing the course."),
         "facilitators": Field(ListOf(str), "Names shown on the certificate."),
+        "cover": Field(COVER, COVER.about),
         "cpd": Field(CPD, CPD.about),
         "live_session": Field(LIVE_SESSION, LIVE_SESSION.about),
         "pass_mark": Field(

@@ -1,17 +1,5 @@
-/* lmspack player: the `lti` tracking adapter, for the course served by lmspack's LTI tool.
- *
- * Loaded after player.js on the tool's course page; registers window.lmspackAdapters.lti.
- * It talks to the tool's learner API (apiBase) with the launch token, both from the
- * player JSON's `launch` key. The server keeps the answer key: checkAnswer() posts the
- * answer and shows what the server says, and the server's quiz view says whether the key may
- * be shown yet, whether another try may start, and this try's order of the options (quiz.js).
- * State (page, visited pages, reflections,
- * evaluation) is saved on the server, so the learner resumes on any device. Calls go one
- * after another (a retake before the next answer); a failed save is sent again next time.
- * A call the server could not take (503 with Retry-After, 502, no answer) is sent again
- * by itself (persist), the learner told that their work is kept; evaluated() resolves only
- * on the server's 2xx, so the player never says "sent" before it is.
- */
+/* lmspack player: the `lti` tracking adapter, for the course served by lmspack's LTI tool
+ * (window.lmspackAdapters.lti): see templates/PLAYER.md. */
 (function () {
   'use strict';
   const adapters = window.lmspackAdapters = window.lmspackAdapters || {};

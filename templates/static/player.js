@@ -1,34 +1,6 @@
-/* lmspack player: shows the pre-work one page at a time and reports to the LMS.
- *
- * One interface, several tracking adapters. The player speaks of pages, answers,
- * outcomes and saved state; an adapter maps them to a standard:
- *   start()                          -> Promise<{state, learnerName}> (state as last saved)
- *   checkAnswer(qid, response, opts) -> Promise<{correct, feedback, options, correctResponse}>
- *                                       (opts.replay: re-showing a saved answer on resume);
- *                                       a result with `revealed` is shown as it is, one without
- *                                       (the key in the page) as the quiz's review settings allow
- *   answered(record)                 the learner checked an answer (one interaction each)
- *   save(state, summary)             bookmark, saved state, status, score, objectives; commit
- *   finish(summary, state)           end the session (exit suspend unless finished)
- *   textLimit()                      how many characters a reflection or comment may hold
- * and, where the server keeps the key: retake() -> Promise (start the next try; rejects with
- * the reason), revealed(), canRetake(), allowedTries() and optionOrder(qid) (see quiz.js).
- * Answers are always checked through the adapter (async), so an `lti` adapter can let
- * the server score them: the player itself never reads the answer key. Adapters are made
- * by name from window.lmspackAdapters (data.adapter picks one); an adapter kept in its own
- * script registers there before the page has loaded.
- *
- * Where the data goes:
- *  SCORM 1.2  cmi.core.lesson_location = page id; cmi.suspend_data (max 4096) = JSON state.
- *             Reflections and comments are long: they go in suspend_data while it has room,
- *             and the rest (split at any character) in cmi.comments (max 4096). Each text box
- *             gets a maxlength so a full course always fits both (the browser tests check it).
- *  SCORM 2004 cmi.location; cmi.suspend_data (max 64000) holds everything, reflections too;
- *             each reflection is also copied to cmi.comments_from_learner.n (location =
- *             reflection id) on one line, as localized strings may not hold line breaks.
- *  local      the SCORM 2004 mapping over a small in-browser store (localStorage) that logs
- *             every call, for `lmspack preview`; also the fallback when no LMS API is found.
- */
+/* lmspack player: shows the pre-work one page at a time and reports to the LMS through a
+ * tracking adapter (SCORM 1.2, SCORM 2004, local, lti): the adapters' interface and where the
+ * data goes are described in templates/PLAYER.md (kept out of the download). */
 (function () {
   'use strict';
   document.documentElement.className = document.documentElement.className.replace('no-js', 'js');
@@ -475,6 +447,7 @@
       if (!opts.initial) { // (at start Chrome would then scroll to the fragment on load)
         try { history.replaceState(null, '', '#page-' + id); } catch (e) { /* sandboxed frame */ }
       }
+      if (i === 0) cover();
       if (id === 'results') renderResults();
       if (id === 'certificate') renderCertificate();
       if (opts.focus !== false) {
@@ -483,6 +456,18 @@
         if (h) h.focus();
       }
       if (opts.save !== false) save();
+    }
+
+    // The cover's action: Start, or Continue at the furthest page a returning learner reached.
+    function cover() {
+      const far = steps[state.vis.lastIndexOf('1')];
+      const back = !!far && far !== steps[0];
+      const go = $('#lp-continue');
+      if (!go) return;
+      go.hidden = !back; $('#lp-start').hidden = back; $('#lp-continue-where').hidden = !back;
+      if (!back) return;
+      go.href = '#page-' + far.id;
+      $('#lp-continue-where').textContent = 'Page ' + (stepIndex(far.id) + 1) + ' of ' + steps.length + ': ' + far.title;
     }
 
     // #page-ID is a step; #page-ID.HEADING a heading on it (a page link with an anchor).
@@ -528,6 +513,41 @@
         const a = answer(qid);
         return adapter.checkAnswer(qid, a.ids, { replay: true }).then((r) => renderQuestion(qid, view(qid, r, a.ids), a.ids, quiet));
       }));
+    }
+    // One question at a time (all stay in the page without JavaScript): Previous, Next and
+    // the list of questions, which says in words which are answered.
+    const qEls = $$('.question');
+    let qi = 0;
+    function showQuestion(i, focus) {
+      if (!qEls.length) return;
+      qi = Math.max(0, Math.min(i, qEls.length - 1));
+      qEls.forEach((li, j) => { li.hidden = j !== qi; });
+      $('#lp-qprev').hidden = qi === 0;
+      $('#lp-qnext').hidden = qi === qEls.length - 1;
+      questionList();
+      if (focus) $('.question-number', qEls[qi]).focus();
+    }
+    function questionList() {
+      const n = qEls.length;
+      const done = data.questions.filter((q) => state.a[q.id]).length;
+      $('#lp-qnav-count').textContent = '(' + done + ' of ' + n + ' answered)';
+      $$('.qnav a').forEach((a, j) => {
+        const yes = !!state.a[a.dataset.question];
+        a.classList.toggle('done', yes);
+        a.setAttribute('aria-label', 'Question ' + (j + 1) + (yes ? ', answered' : ', not answered'));
+        if (j === qi) a.setAttribute('aria-current', 'step'); else a.removeAttribute('aria-current');
+      });
+    }
+    const firstOpen = () => Math.max(0, data.questions.findIndex((q) => !state.a[q.id]));
+    if (qEls.length) {
+      $('#lp-qprev').addEventListener('click', () => showQuestion(qi - 1, true));
+      $('#lp-qnext').addEventListener('click', () => showQuestion(qi + 1, true));
+      $('.qnav').addEventListener('click', (ev) => {
+        const a = ev.target.closest('a');
+        if (!a) return;
+        ev.preventDefault();
+        showQuestion(qEls.findIndex((li) => li.dataset.question === a.dataset.question), true);
+      });
     }
     function responseOf(form) { // in the order the course wrote them, whatever order was shown
       const checked = $$('input:checked', form).map((i) => i.value);
@@ -598,6 +618,7 @@
           const opened = !reviewOpen && isRevealed();
           reviewOpen = reviewOpen || opened;
           renderQuestion(qid, view(qid, result, response), response);
+          questionList();
           if (opened) replayAll(true);
           save();
           renderQuizResult();
@@ -608,13 +629,18 @@
         });
       });
     });
-    function outcomeTable(s) {
+    // A bar per outcome, its numbers in words beside it (widths set after: no inline styles).
+    function outcomeBars(s, title) {
       const word = { passed: 'Met', failed: 'Not yet met', incomplete: 'In progress', 'not attempted': 'Not started' };
-      return '<table class="outcomes-table"><caption>Result for each learning outcome</caption><thead><tr><th scope="col">Learning outcome</th>' +
-        '<th scope="col">Result</th></tr></thead><tbody>' +
-        s.outcomes.map((o) => '<tr><td>' + esc(o.text) + '</td><td class="' + o.status.replace(' ', '-') + '">' +
-          (o.score === null ? '' : o.score + '%<br>') + word[o.status] + '</td></tr>').join('') + '</tbody></table>';
+      return title + '<ul class="bars">' + s.outcomes.map((o) => {
+        const n = data.questions.filter((q) => q.outcome === o.id).length;
+        const pct = o.score === null ? 0 : o.score;
+        const nums = o.score === null ? '' : Math.round(pct * n / 100) + ' of ' + n + ' right, ' + pct + '%: ';
+        return '<li class="' + o.status.replace(' ', '-') + '"><span class="bar-text">' + esc(o.text) + '</span>' +
+          '<span class="bar" data-w="' + pct + '"><span></span></span><strong class="bar-value">' + nums + word[o.status] + '</strong></li>';
+      }).join('') + '</ul>';
     }
+    function fillBars(el) { $$('.bar', el).forEach((b) => { b.firstChild.style.width = b.dataset.w + '%'; }); }
     function renderQuizResult() {
       const box = $('#lp-quiz-result');
       if (!box) return;
@@ -629,10 +655,11 @@
       const again = mayRetake();
       box.innerHTML = '<h2>Your quiz result</h2><p class="score-line">You scored ' + s.score + '% (' + s.attempt.right +
         ' of ' + s.attempt.total + ' correct). The pass mark is ' + course.passMark + '%. <strong class="' + (s.passed ? 'pass' : 'fail') + '">' +
-        (s.passed ? 'You passed.' : 'You have not passed yet.') + '</strong></p>' + outcomeTable(s) +
+        (s.passed ? 'You passed.' : 'You have not passed yet.') + '</strong></p>' + outcomeBars(s, '<h3>Result for each learning outcome</h3>') +
         (reviewOpen && data.review.reveal !== 'always' ? '<p>The right answers and the notes on every option are now shown with each question.</p>' : '') +
         (s.passed || !again ? '' : '<p>Look again at the pages for the outcomes not yet met, then retake the quiz.</p>') +
         Q.attemptsLine(data, state, true, allowedTries());
+      fillBars(box);
       if (retake) retake.hidden = !again;
     }
     const retakeBtn = $('#lp-retake');
@@ -648,6 +675,7 @@
         reviewOpen = isRevealed();
         save();
         renderQuizResult();
+        showQuestion(0);
         const first = $('.question input');
         if (first) first.focus();
       }, (e) => {
@@ -726,28 +754,32 @@
     // -- results and certificate --
     function renderResults() {
       const s = summary();
-      const box = $('#lp-results');
-      const item = (done, text, step) => '<li class="' + (done ? 'done' : 'todo') + '"><span class="mark">' + (done ? 'Done' : 'To do') + '</span> ' +
+      const box = $('#lp-results-main');
+      const item = (done, text, step) => '<li class="' + (done ? 'done' : 'todo') + '"><span class="badge">' + (done ? 'Done' : 'To do') + '</span> ' +
         (step ? '<a href="#page-' + step + '">' + text + '</a>' : text) + '</li>';
       const firstUnread = steps.find((st, i) => st.kind === 'page' && !visited(i));
       let quizText = 'Quiz: not finished yet';
       if (s.quizDone) quizText = 'Quiz: ' + s.score + '%, ' + (s.passed ? 'passed' : 'not passed yet (pass mark ' + course.passMark + '%)');
-      let html = '<h2>Your progress</h2><ul class="checklist">' +
+      const left = s.need.map((n) => ({ pages: 'read every page', quiz: 'passed the quiz', evaluation: 'sent the evaluation' })[n]).filter(Boolean);
+      let html = '<div class="finish' + (s.finished ? ' done' : '') + '"><p class="finish-title">' +
+        (s.finished ? 'You have finished the pre-work' : s.certificate ? 'Your certificate is ready' : 'Not finished yet') + '</p><p>' +
+        (s.finished ? 'Well done: every page read, the quiz passed' + (data.evaluation.length ? ' and your evaluation sent' : '') + '.'
+          : s.certificate ? 'You have done everything your certificate needs.' : 'Here is what you have done so far, and what is left.') + '</p></div>' +
+        '<h2>What you did</h2><ul class="checklist">' +
         item(s.pagesDone === s.pagesTotal, 'Pages read: ' + s.pagesDone + ' of ' + s.pagesTotal, firstUnread && firstUnread.id) +
         (s.quizStep >= 0 ? item(s.passed, quizText, 'quiz') : '') +
         (data.evaluation.length ? item(!!state.evd, 'Evaluation: ' + (state.evd ? 'sent' : 'not sent yet'), 'evaluation') : '') + '</ul>';
-      if (s.quizDone) html += outcomeTable(s);
-      html += '<h2>Certificate</h2>';
+      if (s.quizDone) html += outcomeBars(s, '<h2>Your learning outcomes</h2>');
+      html += '<h2>Your certificate</h2>';
       if (s.certificate) html += '<p>You have completed everything needed for your certificate.</p>';
       else if (s.need.includes('attendance')) html += '<p>Your certificate is issued once your attendance at the live session is recorded.</p>';
-      else html += '<p>Your certificate is available once you have ' + s.need.map((n) => ({ pages: 'read every page', quiz: 'passed the quiz', evaluation: 'sent the evaluation' })[n]).join(', ').replace(/, ([^,]*)$/, ' and $1') + '.</p>';
-      const refl = data.reflections.filter((r) => state.t[r.id]);
-      if (refl.length) {
-        html += '<h2>Your reflections</h2><p>Keep these for your CPD record: print this page or copy them.</p><dl class="reflection-list">' +
-          refl.map((r) => '<dt>' + esc($('label[for="r-' + r.id + '"]').textContent) + '</dt><dd>' + esc(state.t[r.id]).replace(/\n/g, '<br>') + '</dd>').join('') + '</dl>';
-      }
+      else html += '<p>Your certificate is available once you have ' + left.join(', ').replace(/, ([^,]*)$/, ' and $1') + '.</p>';
       box.innerHTML = html;
+      fillBars(box);
       $('#lp-cert-actions').hidden = !s.certificate;
+      const refl = data.reflections.filter((r) => state.t[r.id]);
+      $('#lp-results-refl').innerHTML = !refl.length ? '' : '<h2>Your reflections</h2><p>Keep these for your CPD record: print this page or copy them.</p><dl class="reflection-list">' +
+        refl.map((r) => '<dt>' + esc($('label[for="r-' + r.id + '"]').textContent) + '</dt><dd>' + esc(state.t[r.id]).replace(/\n/g, '<br>') + '</dd>').join('') + '</dl>';
     }
     function renderCertificate() {
       const s = summary();
@@ -806,6 +838,7 @@
       if (!state.sh) state.sh = Q.newSeed();
       arrangeAll();
       reviewOpen = isRevealed();
+      showQuestion(firstOpen());
       replayAll(false).then(renderQuizResult, renderQuizResult);
       const to = target(location.hash);
       show(to ? to.id : (stepIndex(state.loc) >= 0 ? state.loc : steps[0].id), { focus: false, initial: true });

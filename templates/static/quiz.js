@@ -1,15 +1,5 @@
 /* lmspack player: the quiz's review settings in the browser (quiz.yaml `reveal`, `attempts`,
- * `shuffle`), as window.lmspackQuiz for player.js (loaded before it).
- *
- * In a SCORM package the key ships in the page, so the player applies the settings itself:
- * for learning, not security (a determined learner can read the key). With the LTI tool the
- * server applies them and sends only what they allow; there the adapter answers instead
- * (adapter.revealed(), adapter.canRetake(), adapter.optionOrder(qid)).
- *
- * A package shuffles each question's options from a seed kept in the saved state (`sh`, a new
- * one for every try), so an order costs a few characters of SCORM 1.2's 4,096, comes back the
- * same on resume and differs on a retake.
- */
+ * `shuffle`), as window.lmspackQuiz for player.js: see templates/PLAYER.md. */
 (function () {
   'use strict';
 

@@ -27,6 +27,7 @@ import pytest
 from lmspack.course import Course, load_course
 
 from ..conftest import require
+from .cover_course import course_with_cover
 
 ROOT = Path(__file__).resolve().parents[2]
 COURSE_DIR = ROOT / "course_src"
@@ -92,6 +93,10 @@ def site_root(browser_parts: None, tmp_path_factory: pytest.TempPathFactory) -> 
     for pkg in build(COURSE_DIR, root / "dist", formats=("scorm12", "scorm2004")):
         with zipfile.ZipFile(pkg.path) as zf:
             zf.extractall(root / "pkg" / pkg.format)
+    covered = course_with_cover(COURSE_DIR, root / "src-cover")  # pkg/cover/: with a cover
+    for pkg in build(covered, root / "dist-cover", formats=("scorm2004",)):
+        with zipfile.ZipFile(pkg.path) as zf:
+            zf.extractall(root / "pkg" / "cover")
     site = render_site(load_course(COURSE_DIR), "local")  # what `lmspack preview` serves
     for path in site:
         target = root / "pkg" / "local" / path
@@ -234,7 +239,17 @@ class Learner:
         wrong = [o.id for o in q.options if not o.correct]
         return wrong[:1]
 
+    def open_question(self, q: Any) -> None:
+        """Show question `q` (one is shown at a time) through the list of questions."""
+        if self.f.locator(f"#question-{q.id}").is_visible():
+            return
+        self.f.locator(f'.qnav a[data-question="{q.id}"]').click()
+        self.f.locator(f"#question-{q.id}").wait_for(state="visible")
+        assert self.lms.sco.evaluate("document.activeElement.id") == f"qh-{q.id}"
+
     def answer(self, q: Any, correct: bool = True) -> list[str]:
+        """Answer question `q`, reached through the list of questions, and wait for feedback."""
+        self.open_question(q)
         ids = self.choice(q, correct)
         for oid in ids:
             self.f.locator(f"#q-{q.id}-{oid}").check()
@@ -288,6 +303,62 @@ class Learner:
 @pytest.fixture
 def learner_for(course: Course):
     return lambda lms: Learner(lms, course)
+
+
+class Keyboard:
+    """Drives the package with the keyboard alone: Tab and Shift+Tab, Space, Enter, arrows."""
+
+    def __init__(self, lms: Lms):
+        self.lms = lms
+        self.sco = lms.sco
+        self.kb = lms.page.keyboard
+
+    def active(self) -> str:
+        return self.sco.evaluate("document.activeElement ? document.activeElement.id : ''")
+
+    def tab_to(self, element_id: str, back: bool = False, limit: int = 150) -> None:
+        for _ in range(limit):
+            if self.active() == element_id:
+                return
+            self.kb.press("Shift+Tab" if back else "Tab")
+        raise AssertionError(f"could not reach #{element_id} with the keyboard")
+
+    def answer(self, q: Any) -> None:
+        """Choose the right options of question `q` (shown), check it and wait for feedback."""
+        ids = self.sco.evaluate(  # as shown: the options are shuffled for each try
+            "q => [...document.querySelectorAll('#question-' + q + ' .option')]"
+            ".map(o => o.dataset.option)",
+            q.id,
+        )
+        if q.multiple:
+            for oid in ids:
+                self.tab_to(f"q-{q.id}-{oid}")
+                if oid in q.correct_ids:
+                    self.kb.press("Space")
+        else:
+            self.tab_to(f"q-{q.id}-{ids[0]}")
+            self.kb.press("Space")  # choose the first option, then arrow to the right one
+            for _ in range(ids.index(q.correct_ids[0])):
+                self.kb.press("ArrowDown")
+        self.tab_to(f"qc-{q.id}")
+        self.kb.press("Enter")
+        verdict = self.lms.frame.locator(f"#qfb-{q.id} .verdict")
+        verdict.wait_for()
+        assert verdict.inner_text() == "Your answer is correct."
+
+
+def certified_state(course: Course, name: str = "") -> str:
+    """The player's saved state (suspend_data) of a learner who has done everything: every
+    page seen, every answer right, the evaluation sent; `name` as typed for the certificate."""
+    state = {
+        "v": 1, "loc": "results", "vis": "1" * (len(course.nav) + 1), "att": 1, "sh": 7,
+        "a": {q.id: ",".join(q.correct_ids) + "+" for q in course.quiz.questions},
+        "ev": {}, "t": {}, "evd": 1, "p": 1, "d": "2026-12-03",
+        "last": {"s": 100, "o": {o.id: 100 for o in course.outcomes}},
+    }  # fmt: skip
+    if name:
+        state["nm"] = name
+    return json.dumps(state)
 
 
 def interactions(cmi: dict) -> list[dict]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import Learner, axe_violations
+from .conftest import Keyboard, Learner, Lms, axe_violations, certified_state
 
 pytestmark = pytest.mark.browser
 
@@ -48,6 +48,10 @@ def test_axe_every_page_and_quiz_state(lms_factory, course):
             audit(f"page {item.id}")
         elif item.kind == "quiz":
             audit("quiz unanswered")
+            f.locator(f'.qnav a[data-question="{qs[4].id}"]').click()
+            audit("quiz: question 5 from the list of questions")
+            f.locator("#lp-qprev").click()
+            f.locator(f'.qnav a[data-question="{qs[0].id}"]').click()
             f.locator(f"#question-{qs[0].id} button.check").click()
             f.locator(f"#qe-{qs[0].id}").wait_for(state="visible")
             audit("quiz: checked with nothing chosen")
@@ -128,12 +132,8 @@ def test_whole_course_with_the_keyboard_alone(lms_factory, course):
     kb = lms.page.keyboard
     active = "document.activeElement ? document.activeElement.id : ''"
 
-    def tab_to(element_id: str, back: bool = False, limit: int = 150) -> None:
-        for _ in range(limit):
-            if sco.evaluate(active) == element_id:
-                return
-            kb.press("Shift+Tab" if back else "Tab")
-        raise AssertionError(f"could not reach #{element_id} with the keyboard")
+    keys = Keyboard(lms)
+    tab_to = keys.tab_to
 
     def next_page(expected: str) -> None:
         tab_to("lp-next")
@@ -158,27 +158,12 @@ def test_whole_course_with_the_keyboard_alone(lms_factory, course):
                 tab_to(f"r-{r.id}")
                 kb.type("Typed with the keyboard.")
         elif item.kind == "quiz":
-            for q in course.quiz.questions:
-                ids = sco.evaluate(  # as shown: the options are shuffled for each try
-                    "q => [...document.querySelectorAll('#question-' + q + ' .option')]"
-                    ".map(o => o.dataset.option)",
-                    q.id,
-                )
-                if q.multiple:
-                    for oid in ids:
-                        tab_to(f"q-{q.id}-{oid}")
-                        if oid in q.correct_ids:
-                            kb.press("Space")
-                else:
-                    tab_to(f"q-{q.id}-{ids[0]}")
-                    kb.press("Space")  # choose the first option, then arrow to the right one
-                    for _ in range(ids.index(q.correct_ids[0])):
-                        kb.press("ArrowDown")
-                tab_to(f"qc-{q.id}")
-                kb.press("Enter")
-                verdict = lms.frame.locator(f"#qfb-{q.id} .verdict")
-                verdict.wait_for()
-                assert verdict.inner_text() == "Your answer is correct."
+            for n, q in enumerate(course.quiz.questions):
+                if n:  # one question at a time: Next question, and focus on its heading
+                    tab_to("lp-qnext")
+                    kb.press("Enter")
+                    assert sco.evaluate(active) == f"qh-{q.id}"
+                keys.answer(q)
             assert "You passed." in lms.frame.locator("#lp-quiz-result").inner_text()
         else:
             for e in course.evaluation.questions:
@@ -215,7 +200,85 @@ def test_readable_without_javascript(browser, server, course):
             assert section.is_visible()
             assert section.locator("h1").inner_text() == item.title
         assert page.get_by_text("The quiz needs JavaScript").is_visible()
+        for q in course.quiz.questions:  # one at a time only with JavaScript
+            assert page.locator(f"#question-{q.id}").is_visible()
+        assert page.locator(".qnav a").count() == len(course.quiz.questions)
+        assert not page.locator("#lp-qnext").is_visible()
         assert not page.locator("button.check").first.is_visible()
         assert page.locator("html").get_attribute("lang") == course.language
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 320])
+def test_axe_cover_quiz_list_results_certificate_and_resume(page, server, course, width):
+    """The new states, with a cover image, at 1280 and 320 CSS px: the cover (Start), a
+    question from the list, the quiz's result with a bar per outcome, the results page, the
+    certificate, and the cover with Continue where you left off; nothing scrolls sideways."""
+    page.set_viewport_size({"width": width, "height": 800})
+    lms = Lms(page, server, "scorm2004", pkg="cover").start()
+    learner = Learner(lms, course)
+    audit = Audit(page)
+    wide: list[str] = []
+
+    def check(state: str) -> None:
+        audit(state)
+        w = lms.sco.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+        if w[0] > w[1]:
+            wide.append(f"{state}: {w[0]}px content in {w[1]}px")
+
+    check("cover")
+    qs = course.quiz.questions
+    learner.go("quiz")
+    learner.answer(qs[0], correct=False)
+    learner.answer(qs[3])
+    check("question from the list, answered")
+    lms.unload()
+    done = {"suspend_data": certified_state(course, name="Grace Okafor"), "location": "quiz"}
+    lms.start(preload=done)  # a returning learner who has done everything
+    learner.f.locator("#lp-quiz-result .bars").wait_for()
+    check("quiz result, a bar per outcome")
+    learner.go("results")
+    check("results")
+    learner.f.locator("#lp-cert-actions a").click()
+    learner.f.locator("#page-certificate").wait_for(state="visible")
+    check("certificate")
+    learner.go(course.nav[0].id)
+    assert learner.f.locator("#lp-continue").is_visible()
+    check("cover: continue where you left off")
+    audit.assert_clean()
+    assert not wide, wide
+
+
+MEASURE = """() => {
+  const sec = document.querySelector('main > section.step:not([hidden])');
+  const size = (sel) => parseFloat(getComputedStyle(sec.querySelector(sel)).fontSize);
+  // characters per line: the longest paragraph's text over its full lines (a Range's
+  // rectangles, one or more per line, grouped by their top)
+  const lines = (el) => { const r = document.createRange(); r.selectNodeContents(el);
+    return new Set([...r.getClientRects()].map((b) => Math.round(b.top))).size; };
+  const paras = [...sec.querySelectorAll('.content > p')];
+  const p = paras.sort((a, b) => lines(b) - lines(a))[0];
+  const perLine = p.textContent.length / (lines(p) - 0.5);
+  const label = sec.querySelector('.reflections .field');
+  return {h1: size('h1'), h2: size('.content h2'), text: p.getBoundingClientRect().width,
+          perLine, field: label.getBoundingClientRect().width};
+}"""
+
+
+@pytest.mark.parametrize("width", [320, 1280])
+def test_type_scale_and_line_length(lms_factory, course, width):
+    """h2 clearly smaller than h1 at every width; lines of about 65 characters on a desktop
+    (counted: the characters of the longest paragraph over its lines; main had 80);
+    at 320 px no box inside a box: text and reflections keep the width of the screen."""
+    lms = lms_factory("scorm2004")
+    lms.page.set_viewport_size({"width": width, "height": 800})
+    page_id = course.nav[1].id
+    assert course.reflections_for(page_id)
+    lms.start(hash=f"#page-{page_id}")
+    m = lms.sco.evaluate(MEASURE)
+    assert m["h1"] >= 1.2 * m["h2"], m
+    if width == 320:
+        assert m["text"] >= 280 and m["field"] >= 280, m  # 320 less 2 x 1rem of the page
+    else:
+        assert 58 <= m["perLine"] <= 72, m

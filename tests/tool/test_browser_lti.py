@@ -142,6 +142,9 @@ def _complete_course(chromium, tool, platform):
         assert page.locator(f"#r-{COURSE_MODEL.reflections[0].id}").input_value().startswith("<b>")
         # there, retake the quiz and get everything right: the new score replaces the old
         learner = Learner(_Top(page), COURSE_MODEL)
+        learner.go(COURSE_MODEL.nav[0].id)  # the cover offers to go on where they got to
+        assert page.locator("#lp-continue").get_attribute("href") == "#page-results"
+        assert page.locator("#lp-continue").is_visible() and page.locator("#lp-start").is_hidden()
         learner.go("quiz")
         page.locator("#lp-retake").click()
         for q in qs:
