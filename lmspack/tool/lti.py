@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 from urllib.parse import urlencode, urlsplit
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from pylti1p3.contrib.flask.request import FlaskRequest
 from pylti1p3.deep_link_resource import DeepLinkResource
@@ -245,6 +245,7 @@ def launch():
     )
     course_url = site.prefix + "?" + urlencode({"t": token})
     if instructor:
+        g.launch = claims  # the page's header names the organisation; framing its platform
         return render_template(
             "instructor.html",
             site=site,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from urllib.parse import parse_qs, urlsplit
@@ -116,6 +117,8 @@ def test_instructor_launch_lands_on_teacher_page_and_admin(tool, platform):
     assert COURSE_MODEL.title in r.text
     assert "Course c9" in r.text
     assert "Learners who have opened it here: 2" in r.text
+    header = r.text.split("</header>")[0]  # names the organisation the launch came from
+    assert html.escape(platform.cli_args()["name"]) in header, header[-600:]
     admin = re.search(r'href="(/admin/\d+\?t=[^"]+)"', r.text).group(1)
     page = b.get(tool.url + admin.replace("&amp;", "&"))
     assert page.status_code == 200
