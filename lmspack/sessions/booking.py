@@ -327,28 +327,33 @@ def book(
         old = locked[current.session_id]
         if old.starts_at <= now and current.status == "booked":
             raise BookingError("Your session has already started, so it cannot be moved.")
-        was_booked = current.status == "booked"
-        current.status = "cancelled"
-        s.flush()
-        if was_booked:
-            promote(s, old, now)
+        _give_up(s, current, old, now)
+    return _add(s, live, user_id, "waiting" if full else "booked", now)
+
+
+def _give_up(s: Session, current: SessionBooking, its_session: LiveSession, now) -> list:
+    """Cancel the learner's booking or waiting-list place; a place it held goes to the next
+    on that session's waiting list (its row must be locked). Returns whom it moved in."""
+    was_booked = current.status == "booked"
+    current.status = "cancelled"
+    s.flush()
+    return promote(s, its_session, now) if was_booked else []
+
+
+def _add(s: Session, live: LiveSession, user_id: int, status: str, now) -> SessionBooking:
+    """A new booking at the end of the session's queue (its row must be locked)."""
     seq = s.scalar(
         select(func.coalesce(func.max(SessionBooking.queue_seq), 0)).where(
-            SessionBooking.session_id == session_id
+            SessionBooking.session_id == live.id
         )
     )
-    booking = SessionBooking(
-        platform_id=platform_id,
-        context_id=context_id,
-        session_id=session_id,
-        user_id=user_id,
-        status="waiting" if full else "booked",
-        queue_seq=seq + 1,
-        notified_at=now,
-    )
-    s.add(booking)
+    place = SessionBooking(
+        platform_id=live.platform_id, context_id=live.context_id, session_id=live.id,
+        user_id=user_id, status=status, queue_seq=seq + 1, notified_at=now,
+    )  # fmt: skip
+    s.add(place)
     s.flush()
-    return booking
+    return place
 
 
 def walk_in(
@@ -376,24 +381,9 @@ def walk_in(
     locked = _lock(s, live.platform_id, live.context_id, ids)
     if current is not None:
         s.refresh(current)
-        if current.status in ACTIVE:
-            was_booked = current.status == "booked"
-            current.status = "cancelled"
-            s.flush()
-            if was_booked and current.session_id != live.id:
-                promote(s, locked[current.session_id], now)
-    seq = s.scalar(
-        select(func.coalesce(func.max(SessionBooking.queue_seq), 0)).where(
-            SessionBooking.session_id == live.id
-        )
-    )
-    place = SessionBooking(
-        platform_id=live.platform_id, context_id=live.context_id, session_id=live.id,
-        user_id=user_id, status="booked", queue_seq=seq + 1, notified_at=now,
-    )  # fmt: skip
-    s.add(place)
-    s.flush()
-    return place
+        if current.status in ACTIVE:  # a place here was returned above: this is elsewhere,
+            _give_up(s, current, locked[current.session_id], now)  # or waiting here
+    return _add(s, live, user_id, "booked", now)
 
 
 def cancel_booking(
@@ -410,10 +400,7 @@ def cancel_booking(
         return []
     if current.status == "booked" and live.starts_at <= now:
         raise BookingError("Your session has already started, so it cannot be cancelled here.")
-    was_booked = current.status == "booked"
-    current.status = "cancelled"
-    s.flush()
-    return promote(s, live, now) if was_booked else []
+    return _give_up(s, current, live, now)
 
 
 def cancel_session(
