@@ -27,11 +27,11 @@ from sqlalchemy import update  # noqa: E402
 from lmspack.store import Store  # noqa: E402
 from lmspack.store.certificates import Certificate  # noqa: E402
 from lmspack.store.models import Attempt, utcnow  # noqa: E402
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, axe_in_frame  # noqa: E402
 from tests.conftest import COURSE  # noqa: E402
 from tests.tool.fixtures import Tool  # noqa: E402
 from tests.tool.platform import ServerThread, TestPlatform  # noqa: E402
-from tests.tool.screens import WIDTHS, axe_in_frame, fit_frame, open_framed, seed  # noqa: E402
+from tests.tool.screens import WIDTHS, fit_frame, open_framed, seed  # noqa: E402
 
 
 def start_tool(folder: Path) -> Tool:

@@ -56,11 +56,45 @@ def axe_violations(page) -> list[str]:
                                       resultTypes: ['violations']})""",
         AXE_TAGS,
     )
+    return _violations(result)
+
+
+def axe_in_frame(frame) -> list[str]:
+    """`axe_violations` of one frame's document only (a tool page inside the platform's)."""
+    if not frame.evaluate("typeof window.axe === 'object'"):
+        frame.evaluate(AXE.read_text(encoding="utf-8"))
+    result = frame.evaluate(
+        """tags => axe.run(document, {runOnly: {type: 'tag', values: tags},
+                                      resultTypes: ['violations']})""",
+        AXE_TAGS,
+    )
+    return _violations(result)
+
+
+def _violations(result: dict) -> list[str]:
     return [
         f"{v['id']} ({v['impact']}): {v['help']} -> "
         + "; ".join(" ".join(map(str, n["target"])) for n in v["nodes"][:4])
         for v in result["violations"]
     ]
+
+
+def assert_axe_clean(found: dict[str, list[str]]) -> None:
+    """Every page axe-core checked ({which page: violations}) had none."""
+    bad = {k: v for k, v in found.items() if v}
+    assert not bad, "axe violations:\n" + "\n".join(
+        f"[{k}] {x}" for k, vs in bad.items() for x in vs
+    )
+
+
+def new_page(chromium, width: int, height: int):
+    """A fresh browser context and page: (context, page, the page's script errors)."""
+    ctx = chromium.new_context(viewport={"width": width, "height": height})
+    ctx.set_default_timeout(15_000)
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    return ctx, page, errors
 
 
 @pytest.fixture(scope="session")

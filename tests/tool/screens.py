@@ -11,8 +11,6 @@ from urllib.parse import quote
 
 import jwt
 
-from tests.browser.conftest import AXE, AXE_TAGS
-
 from .api_client import COURSE_MODEL, complete_course, launch_token, learner_api, post_admin_form
 from .workshop import add_session, book, finish_workshop
 
@@ -131,22 +129,6 @@ def open_framed(page, platform, url: str):
     else:
         frame.locator("h1").first.wait_for()
     return frame
-
-
-def axe_in_frame(frame) -> list[str]:
-    """axe-core's WCAG 2.2 AA violations of the tool's page, run in its frame."""
-    if not frame.evaluate("typeof window.axe === 'object'"):
-        frame.evaluate(AXE.read_text(encoding="utf-8"))
-    result = frame.evaluate(
-        """tags => axe.run(document, {runOnly: {type: 'tag', values: tags},
-                                      resultTypes: ['violations']})""",
-        AXE_TAGS,
-    )
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} -> "
-        + "; ".join(" ".join(map(str, n["target"])) for n in v["nodes"][:4])
-        for v in result["violations"]
-    ]
 
 
 def fit_frame(page, frame) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.conftest import assert_axe_clean, new_page
+
 from .api_client import complete_course, launch_token, learner_api, post_admin_form
 from .test_browser_lti import _context, _launch, axe_violations, in_chromium  # noqa: F401
 from .workshop import book_and_attend, finish_workshop
@@ -58,11 +60,7 @@ def _check(chromium, tool, platform, pages):
     found: dict[str, list[str]] = {}
     narrow: dict[str, int] = {}
     for width in (1280, 320):
-        ctx = chromium.new_context(viewport={"width": width, "height": 800})
-        ctx.set_default_timeout(15_000)
-        page = ctx.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
+        ctx, page, errors = new_page(chromium, width, 800)
         try:
             for label, url in pages.items():
                 page.goto(url)
@@ -76,9 +74,7 @@ def _check(chromium, tool, platform, pages):
             assert not errors, errors
         finally:
             ctx.close()
-    bad = {k: v for k, v in found.items() if v}
-    listing = "\n".join(f"[{k}] {x}" for k, vs in bad.items() for x in vs)
-    assert not bad, "axe violations:\n" + listing
+    assert_axe_clean(found)
     assert not narrow, f"pages wider than 320 px: {narrow}"
 
 

@@ -10,7 +10,14 @@ import threading
 
 import pytest
 
-from tests.browser.conftest import AXE, CHROMIUM, CHROMIUM_ARGS, Learner, axe_violations
+from tests.browser.conftest import (
+    AXE,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    Learner,
+    assert_axe_clean,
+    axe_violations,
+)
 from tests.conftest import require
 
 from .api_client import COURSE_MODEL, wait_for
@@ -297,7 +304,4 @@ def _axe_pages(chromium, tool, platform):
         assert not errors, errors
     finally:
         ctx.close()
-    bad = {k: v for k, v in found.items() if v}
-    assert not bad, "axe violations:\n" + "\n".join(
-        f"[{k}] {x}" for k, vs in bad.items() for x in vs
-    )
+    assert_axe_clean(found)

@@ -6,15 +6,27 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import axe_violations
+from tests.browser.conftest import assert_axe_clean, axe_violations, new_page
 
 from .api_client import Api
 from .test_browser_lti import in_chromium  # noqa: F401  (the fixture)
-from .test_browser_sessions import assert_axe_clean, new_page
 from .test_session_evaluation import _mark
-from .test_sessions_pages import add_session, launch_token, learner_post, session_ids, teacher
+from .test_sessions_pages import add_session, launch_token, session_ids, teacher
+from .workshop import learner_post
 
 pytestmark = pytest.mark.browser
+
+
+def send_the_form(page, choice: str, minutes: str, reflection: str) -> None:
+    """Answer the evaluation after the session on its page (each radio group's `choice`:
+    "first" or "last"), send it, and wait for the page to say it is sent."""
+    sets = page.locator("fieldset")
+    for i in range(sets.count()):
+        getattr(sets.nth(i).locator("input[type=radio]"), choice).check()
+    page.get_by_label("really take you").fill(minutes)
+    page.get_by_label("peer reflection").fill(reflection)
+    page.get_by_role("button", name="Send my evaluation").click()
+    page.get_by_role("status").filter(has_text="your evaluation is sent").wait_for()
 
 
 def test_a_learner_evaluates_the_session_in_chromium(in_chromium, tool, platform):  # noqa: F811
@@ -34,13 +46,7 @@ def test_a_learner_evaluates_the_session_in_chromium(in_chromium, tool, platform
             page.get_by_role("link", name="Evaluate the live session").click()
             page.get_by_role("heading", name="Your evaluation of the workshop").wait_for()
             found["form, 320"] = axe_violations(page)
-            sets = page.locator("fieldset")
-            for i in range(sets.count()):
-                sets.nth(i).locator("input[type=radio]").last.check()
-            page.get_by_label("really take you").fill("150")
-            page.get_by_label("peer reflection").fill("We compared <i>first visits</i>.")
-            page.get_by_role("button", name="Send my evaluation").click()
-            page.get_by_role("status").filter(has_text="your evaluation is sent").wait_for()
+            send_the_form(page, "last", "150", "We compared <i>first visits</i>.")
             assert page.get_by_text("We compared <i>first visits</i>.").is_visible()
             found["sent, 320"] = axe_violations(page)
             assert not errors, errors

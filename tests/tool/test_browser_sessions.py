@@ -7,30 +7,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import axe_violations
+from tests.browser.conftest import assert_axe_clean, axe_violations, new_page
 
 from .test_browser_lti import in_chromium  # noqa: F401  (the fixture)
 from .test_sessions_pages import add_session, launch_token, session_ids, teacher
 
 pytestmark = pytest.mark.browser
-
-
-def new_page(chromium, width: int, height: int):
-    """A fresh browser context and page; the list collects the page's script errors."""
-    ctx_b = chromium.new_context(viewport={"width": width, "height": height})
-    ctx_b.set_default_timeout(15_000)
-    page = ctx_b.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    return ctx_b, page, errors
-
-
-def assert_axe_clean(found: dict[str, list[str]]) -> None:
-    """Every page axe-core checked ({which page: violations}) had none."""
-    bad = {k: v for k, v in found.items() if v}
-    assert not bad, "axe violations:\n" + "\n".join(
-        f"[{k}] {x}" for k, vs in bad.items() for x in vs
-    )
 
 
 def test_a_learner_books_a_session_in_chromium(in_chromium, tool, platform):  # noqa: F811

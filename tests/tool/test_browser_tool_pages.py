@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.conftest import assert_axe_clean, axe_in_frame, new_page
+
 from .api_client import complete_course, launch_token, learner_api
 from .platform import TestPlatform
-from .screens import WIDTHS, axe_in_frame, open_framed, seed
+from .screens import WIDTHS, open_framed, seed
 from .test_browser_lti import in_chromium  # noqa: F401
 from .workshop import finish_workshop
 
@@ -45,11 +47,7 @@ def test_tool_pages_are_axe_clean_in_the_frame_at_1280_and_320(in_chromium, seed
         found: dict[str, list[str]] = {}
         wide: dict[str, int] = {}
         for width in WIDTHS:
-            ctx = chromium.new_context(viewport={"width": width, "height": 800})
-            ctx.set_default_timeout(15_000)
-            page = ctx.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
+            ctx, page, errors = new_page(chromium, width, 800)
             try:
                 for label, url in pages.items():
                     frame = open_framed(page, platform, url)
@@ -63,10 +61,7 @@ def test_tool_pages_are_axe_clean_in_the_frame_at_1280_and_320(in_chromium, seed
                 assert not errors, errors
             finally:
                 ctx.close()
-        bad = {k: v for k, v in found.items() if v}
-        assert not bad, "axe violations:\n" + "\n".join(
-            f"[{k}] {x}" for k, vs in bad.items() for x in vs
-        )
+        assert_axe_clean(found)
         assert not wide, f"pages wider than the window: {wide}"
         assert len(found) == 2 * len(pages) and any("sessions" in k for k in found)
 

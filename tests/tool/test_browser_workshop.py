@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.browser.conftest import axe_violations
+from tests.browser.conftest import assert_axe_clean, axe_violations, new_page
 
 from .api_client import complete_course, learner_api
 from .test_browser_lti import _launch, in_chromium  # noqa: F401  (the fixture)
-from .test_browser_sessions import assert_axe_clean, new_page
+from .test_browser_session_evaluation import send_the_form
 from .test_sessions_pages import teacher
 
 pytestmark = pytest.mark.browser
@@ -110,13 +110,7 @@ def test_book_attend_evaluate_certificate_in_chromium(in_chromium, tool, platfor
             record.get_by_role("link", name="Evaluate the live session").click()
             record.get_by_role("heading", name="Your evaluation of the workshop").wait_for()
             _both_widths(record, found, "learner: evaluation")
-            sets = record.locator("fieldset")
-            for i in range(sets.count()):
-                sets.nth(i).locator("input[type=radio]").first.check()
-            record.get_by_label("really take you").fill("110")
-            record.get_by_label("peer reflection").fill("We tried <b>curious</b> openings.")
-            record.get_by_role("button", name="Send my evaluation").click()
-            record.get_by_role("status").filter(has_text="your evaluation is sent").wait_for()
+            send_the_form(record, "first", "110", "We tried <b>curious</b> openings.")
             record.goto(f"{tool.url}/record?t={api.token}")
             record.get_by_role("heading", name="My CPD record").wait_for()
             seen["code"] = record.locator("a[href*='/verify/']").first.inner_text()

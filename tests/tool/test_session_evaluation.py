@@ -24,7 +24,8 @@ from tests.certificates.conftest import plain_text
 from tests.conftest import COURSE
 
 from .api_client import Api, complete_course, form_fields, launch_token, post_admin_form
-from .test_sessions_pages import add_session, ctx_of, learner_post, session_ids
+from .test_sessions_pages import add_session, ctx_of, session_ids
+from .workshop import learner_post, session_answers
 
 WORKSHOP_RULE = "require: [pages, quiz, attendance, session-evaluation]"
 PAGE = "/sessions/evaluation"
@@ -65,12 +66,6 @@ def _send(tool, token: str, data: dict, form_html: str) -> requests.Response:
         tool.url + PAGE, params={"t": token}, data={**fields, **data}, allow_redirects=False,
         timeout=20,
     )  # fmt: skip
-
-
-def _answers(course, **changes) -> dict[str, str]:
-    value = {"yes-no": "yes", "rating": "4", "text": "About 2 hours"}
-    out = {f"q_{q.id}": value[q.type] for q in course.session_evaluation.questions}
-    return {**out, **changes}
 
 
 def _certificates(tool, sub: str) -> list[Certificate]:
@@ -129,16 +124,16 @@ def test_the_session_evaluation_opens_at_attendance_and_issues_the_certificate(
 
     # a required answer missing: the form again, saying which, keeping what was typed
     typed = "<b>We</b> & the group\ntalked"
-    r = _send(tool, token, _answers(workshop, q_apply="", reflection=typed), form.text)
+    r = _send(tool, token, session_answers(workshop, q_apply="", reflection=typed), form.text)
     assert r.status_code == 400
     assert "Do you intend to apply" in r.text.split("</ul>")[0]
     assert "&lt;b&gt;We&lt;/b&gt; &amp; the group" in r.text and "<b>We</b>" not in r.text
     # an answer of the wrong kind
-    r = _send(tool, token, _answers(workshop, q_confidence_after="9"), form.text)
+    r = _send(tool, token, session_answers(workshop, q_confidence_after="9"), form.text)
     assert r.status_code == 400 and "a rating from 1 to 5" in r.text
     assert _certificates(tool, "ev-ann") == []
 
-    r = _send(tool, token, _answers(workshop, reflection=typed), form.text)
+    r = _send(tool, token, session_answers(workshop, reflection=typed), form.text)
     assert r.status_code == 303, r.text[:300]
     (cert,) = _certificates(tool, "ev-ann")  # issued when the evaluation was sent
     with tool.store.sessions() as s:
@@ -150,7 +145,7 @@ def test_the_session_evaluation_opens_at_attendance_and_issues_the_certificate(
     assert "Thank you" in sent.text and "&lt;b&gt;We&lt;/b&gt;" in sent.text
     assert "<b>We</b>" not in sent.text and f'action="{PAGE}' not in sent.text
     # once only: a second post is refused and changes nothing
-    r = _send(tool, token, _answers(workshop, reflection="again"), form.text)
+    r = _send(tool, token, session_answers(workshop, reflection="again"), form.text)
     assert r.status_code == 409
     assert len(_certificates(tool, "ev-ann")) == 1
 
@@ -176,10 +171,10 @@ def test_a_correction_to_no_show_closes_it_again(tool, platform, workshop):
     _mark(tool, teacher, ctx, sid, "attended")
     form = _get(tool, token)
     _mark(tool, teacher, ctx, sid, "no_show")  # the facilitator's correction
-    r = _send(tool, token, _answers(workshop), form.text)
+    r = _send(tool, token, session_answers(workshop), form.text)
     assert r.status_code == 409 and "opens once your attendance" in r.text
     # a form token of this page is refused without the launch that made it
     other = _launch(platform, "ev-cat", "learner", "ev-ctx2")
-    assert _send(tool, other, _answers(workshop), form.text).status_code == 403
+    assert _send(tool, other, session_answers(workshop), form.text).status_code == 403
     # the teacher's preview has no evaluation to send
     assert _get(tool, teacher).status_code == 403

@@ -21,6 +21,7 @@ from lmspack.store.certificates import Attendance
 from lmspack.store.live_sessions import SessionBooking
 
 from .api_client import complete_course, form_fields, launch_token, learner_api, post_admin_form
+from .workshop import learner_post
 
 DAY = (date.today() + timedelta(days=10)).isoformat()
 
@@ -60,16 +61,8 @@ def session_ids(tool, token: str, ctx: int) -> list[int]:
     return sorted({int(m) for m in re.findall(rf"/admin/{ctx}/sessions/(\d+)\?", html)})
 
 
-def learner_post(tool, api, path: str, page: str = "/sessions"):
-    html = requests.get(tool.url + page, params={"t": api.token}, timeout=20).text
-    fields = form_fields(html, path)
-    return requests.post(
-        tool.url + path, params={"t": api.token}, data=fields, allow_redirects=False, timeout=20
-    )
-
-
-def learner_page(tool, api) -> str:
-    r = requests.get(tool.url + "/sessions", params={"t": api.token}, timeout=20)
+def learner_page(tool, api, path: str = "/sessions") -> str:
+    r = requests.get(tool.url + path, params={"t": api.token}, timeout=20)
     assert r.status_code == 200, r.text[:300]
     return r.text
 
@@ -313,7 +306,7 @@ def test_learners_who_came_without_booking_are_added_as_attended(tool, platform)
     assert "Added as attended: 3" in after and 'for="walk-u' in after  # wai is still listed
     assert "Rosa Roster" not in after.split('id="walk-caption"')[1]
     # kim's evaluation after the session is open now, and she can't book again
-    assert 'name="reflection"' in learner_page_at(tool, kim, "/sessions/evaluation")
+    assert 'name="reflection"' in learner_page(tool, kim, "/sessions/evaluation")
     assert "You attended the live session" in learner_page(tool, kim)
     # the results page learns each learner's place from the attempt API
     live = {
@@ -323,7 +316,7 @@ def test_learners_who_came_without_booking_are_added_as_attended(tool, platform)
     assert live["wai"]["status"] == "booked" and live["wai"]["when"] != live["kim"]["when"]
     # Rosa's first launch finds her attendance: her evaluation is open too
     rosa = learner_api(tool, platform, user="ses-rosa", context="ses-walk", link="ses-walk-l")
-    assert 'name="reflection"' in learner_page_at(tool, rosa, "/sessions/evaluation")
+    assert 'name="reflection"' in learner_page(tool, rosa, "/sessions/evaluation")
     # another context's teacher can't add this context's learners from their own session
     t2, ctx2 = teacher(platform, "ses-walk2")
     add_session(tool, t2, ctx2)
@@ -337,12 +330,6 @@ def test_learners_who_came_without_booking_are_added_as_attended(tool, platform)
     r = requests.get(f"{tool.url}/admin/{ctx}/attendance", params={"t": token},
                      allow_redirects=False, timeout=20)  # fmt: skip
     assert r.status_code == 303 and f"/admin/{ctx}/sessions?" in r.headers["Location"]
-
-
-def learner_page_at(tool, api, path: str) -> str:
-    r = requests.get(tool.url + path, params={"t": api.token}, timeout=20)
-    assert r.status_code == 200, r.text[:300]
-    return r.text
 
 
 def _bookings(tool, sid: int) -> list[SessionBooking]:

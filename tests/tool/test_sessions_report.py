@@ -17,7 +17,8 @@ from click.testing import CliRunner
 from lmspack.cli import main
 
 from .api_client import complete_course, form_fields, learner_api, post_admin_form
-from .test_sessions_pages import _bookings, add_session, learner_post, session_ids, teacher
+from .test_sessions_pages import _bookings, add_session, session_ids, teacher
+from .workshop import learner_post
 
 EVAL = "/sessions/evaluation"
 

@@ -50,14 +50,18 @@ def add_session(tool, api: Api) -> int:
         ).id  # fmt: skip
 
 
+def learner_post(tool, api: Api, path: str, page: str = "/sessions") -> requests.Response:
+    """Submit the learner's form posting to `path` on `page`, with its CSRF token."""
+    html = requests.get(tool.url + page, params={"t": api.token}, timeout=20).text
+    fields = form_fields(html, path)
+    return requests.post(
+        tool.url + path, params={"t": api.token}, data=fields, allow_redirects=False, timeout=20
+    )
+
+
 def book(tool, api: Api, sid: int) -> None:
     """The learner books session `sid` through their page."""
-    path = f"/sessions/{sid}/book"
-    html = requests.get(tool.url + "/sessions", params={"t": api.token}, timeout=20).text
-    r = requests.post(
-        tool.url + path, params={"t": api.token}, data=form_fields(html, path),
-        allow_redirects=False, timeout=20,
-    )  # fmt: skip
+    r = learner_post(tool, api, f"/sessions/{sid}/book")
     assert r.status_code == 303, r.text[:300]
 
 
